@@ -1,0 +1,75 @@
+//! `sidecarctl validate FILE.json | -`
+
+use crate::{CliError, Output};
+use std::io::{Read, Write};
+
+/// Arguments of `validate`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The spec file (its name must end in .json), or - for standard input.
+    #[arg(value_name = "FILE.json|-")]
+    file: String,
+    /// Output format: a short verdict (table), or the defaulted spec / the errors as JSON or YAML.
+    #[arg(short, long, value_enum, default_value_t)]
+    output: Output,
+}
+
+/// Reads a spec file as the sidecar commands take it: `-` is standard input, anything else must
+/// be a `.json` file.
+pub fn read_spec(path: &str) -> Result<String, CliError> {
+    if path == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|source| CliError::Read { path: "standard input".into(), source })?;
+        return Ok(text);
+    }
+    if !path.to_ascii_lowercase().ends_with(".json") {
+        return Err(CliError::NotJsonFile { path: path.into() });
+    }
+    std::fs::read_to_string(path).map_err(|source| CliError::Read { path: path.into(), source })
+}
+
+/// Runs `validate`.
+pub fn run(args: Args) -> Result<(), CliError> {
+    let text = read_spec(&args.file)?;
+    let shown = if args.file == "-" { "standard input".to_owned() } else { args.file.clone() };
+    let print_err = |e: std::io::Error| CliError::Print(e.to_string());
+    let mut out = std::io::stdout().lock();
+    match spec::check(&text) {
+        Ok(spec) => {
+            match args.output {
+                Output::Table => writeln!(out, "{shown}: valid sidecar spec \"{}\"", spec.name).map_err(print_err)?,
+                Output::Json => {
+                    let s = serde_json::to_string_pretty(&spec).map_err(|e| CliError::Print(e.to_string()))?;
+                    writeln!(out, "{s}").map_err(print_err)?
+                }
+                Output::Yaml => {
+                    let s = serde_yaml_ng::to_string(&spec).map_err(|e| CliError::Print(e.to_string()))?;
+                    write!(out, "{s}").map_err(print_err)?
+                }
+            }
+            Ok(())
+        }
+        Err(spec::CheckError::Syntax(source)) => Err(CliError::Syntax { path: shown, source }),
+        Err(spec::CheckError::Invalid(errors)) => {
+            match args.output {
+                Output::Table => {
+                    let mut err = std::io::stderr().lock();
+                    for e in &errors {
+                        writeln!(err, "{e}").map_err(print_err)?;
+                    }
+                }
+                Output::Json => {
+                    let s = serde_json::to_string_pretty(&errors).map_err(|e| CliError::Print(e.to_string()))?;
+                    writeln!(out, "{s}").map_err(print_err)?
+                }
+                Output::Yaml => {
+                    let s = serde_yaml_ng::to_string(&errors).map_err(|e| CliError::Print(e.to_string()))?;
+                    write!(out, "{s}").map_err(print_err)?
+                }
+            }
+            Err(CliError::Invalid { path: shown, count: errors.len() })
+        }
+    }
+}

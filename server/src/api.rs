@@ -1,0 +1,138 @@
+//! The REST API (`/api/v1`). Handlers are thin: they translate HTTP to calls of the `spec` crate
+//! (and, later, of the service layer) and errors to status codes.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
+use spec::{CheckError, FieldError};
+
+/// Largest request body accepted.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The `/api/v1` routes.
+pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::new()
+        .route("/validate", post(validate))
+        .route("/schema/sidecar.json", get(schema))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+/// An error as the API returns it: `{"error": "...", "details": [...]}`.
+#[derive(Debug, Serialize)]
+pub struct ApiError {
+    #[serde(skip)]
+    status: StatusCode,
+    /// One sentence saying what is wrong.
+    pub error: String,
+    /// Per-field problems, when the request body was a spec.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<Detail>,
+    /// Line of a JSON syntax error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// Column of a JSON syntax error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+}
+
+/// One field problem in an [`ApiError`].
+#[derive(Debug, Serialize)]
+pub struct Detail {
+    /// Path in Kubernetes' style (`ports[0].containerPort`).
+    pub field: String,
+    /// `Required`, `Invalid`, `Duplicate`, ...
+    pub kind: &'static str,
+    /// A sentence about the problem.
+    pub message: String,
+    /// The offending value, where it helps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<serde_json::Value>,
+}
+
+impl From<&FieldError> for Detail {
+    fn from(e: &FieldError) -> Self {
+        Detail {
+            field: e.field.as_str().to_owned(),
+            kind: e.kind.as_str(),
+            message: e.message.clone(),
+            value: e.value.clone(),
+        }
+    }
+}
+
+impl ApiError {
+    fn new(status: StatusCode, error: impl Into<String>) -> Self {
+        ApiError { status, error: error.into(), details: Vec::new(), line: None, column: None }
+    }
+}
+
+impl From<CheckError> for ApiError {
+    fn from(e: CheckError) -> Self {
+        match e {
+            CheckError::Syntax(s) => ApiError {
+                line: Some(s.line),
+                column: Some(s.column),
+                ..ApiError::new(StatusCode::BAD_REQUEST, s.to_string())
+            },
+            CheckError::Invalid(errors) => {
+                let error = match errors.as_slice() {
+                    [one] => format!("invalid sidecar spec: {one}"),
+                    many => format!("invalid sidecar spec: {} errors", many.len()),
+                };
+                ApiError {
+                    details: errors.iter().map(Detail::from).collect(),
+                    ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error)
+                }
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(&self)).into_response()
+    }
+}
+
+/// The body of a request that must be JSON: checks the content type and the size.
+fn json_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if mime != "application/json" && !(mime.starts_with("application/") && mime.ends_with("+json")) {
+        let got = if content_type.is_empty() { "none".to_owned() } else { format!("\"{content_type}\"") };
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("the request body must be JSON (Content-Type: application/json); got {got}"),
+        ));
+    }
+    body.map_err(|rejection| {
+        let status = rejection.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(status, format!("the request body is larger than the limit of {BODY_LIMIT} bytes"))
+        } else {
+            ApiError::new(status, format!("could not read the request body: {rejection}"))
+        }
+    })
+}
+
+/// `POST /api/v1/validate`: the spec in the body; 200 with the defaulted spec, or 422 with every
+/// error.
+async fn validate(
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<spec::SidecarSpec>, ApiError> {
+    let body = json_body(&headers, body)?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("the request body is not UTF-8: {e}")))?;
+    Ok(Json(spec::check(text)?))
+}
+
+/// `GET /api/v1/schema/sidecar.json`: the JSON Schema of a sidecar spec.
+async fn schema() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/schema+json")], Json(spec::json_schema()))
+}

@@ -1,0 +1,31 @@
+//! The Sidecar Console server: the Leptos-rendered web console and the REST API under
+//! `/api/v1`, assembled into one axum [`Router`] by [`router`].
+
+pub mod api;
+
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+use std::path::Path;
+
+/// Where the site's static files are and where the server listens.
+pub fn leptos_options(site_root: &Path, addr: SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name(app::OUTPUT_NAME)
+        .site_root(site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build()
+}
+
+/// The whole application: REST API, pages, and the site's static files.
+pub fn router(options: LeptosOptions) -> Router {
+    let routes = generate_route_list(app::App);
+    let shell_options = options.clone();
+    Router::new()
+        .nest("/api/v1", api::router())
+        .leptos_routes(&options, routes, move || app::shell(shell_options.clone()))
+        .fallback(leptos_axum::file_and_error_handler(app::shell))
+        .with_state(options)
+}

@@ -1,0 +1,53 @@
+//! `sidecar-console`: serves the web console and the REST API.
+
+use clap::Parser;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tracing_subscriber::EnvFilter;
+
+/// The Sidecar Console: a web console and REST API for pipeline sidecars.
+#[derive(Debug, Parser)]
+#[command(name = "sidecar-console", version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "SIDECAR_CONSOLE_LISTEN", default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+    /// Folder with the built site (`pkg/` with the script, WebAssembly and CSS).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    site_root: PathBuf,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+    let args = Args::parse();
+    if !args.site_root.join("pkg").is_dir() {
+        tracing::warn!(
+            site_root = %args.site_root.display(),
+            "no built site here: pages render but do not hydrate (build it with `cargo xtask run`)"
+        );
+    }
+    let options = server::leptos_options(&args.site_root, args.listen);
+    let app = server::router(options);
+    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot listen on {}: {e}", args.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("Sidecar Console listening on http://{}", args.listen);
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    match axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: server failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

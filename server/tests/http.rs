@@ -1,0 +1,136 @@
+//! The REST API and the pages, through a real HTTP server on a loopback port.
+
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+
+async fn start() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr: SocketAddr = listener.local_addr().expect("addr");
+    let site = std::env::temp_dir().join("sidecar-console-test-site");
+    let app = server::router(server::leptos_options(&site, addr));
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    format!("http://{addr}")
+}
+
+async fn post_json(base: &str, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
+    let resp = Client::new()
+        .post(format!("{base}/api/v1/validate"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("send");
+    let status = resp.status();
+    (status, resp.json().await.expect("json body"))
+}
+
+fn example(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/../examples/{name}", env!("CARGO_MANIFEST_DIR"))).expect("example")
+}
+
+#[tokio::test]
+async fn valid_spec_returns_200_with_the_defaulted_spec() {
+    let base = start().await;
+    let (status, body) = post_json(&base, example("probe-sidecar.json")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["name"], "probe-sidecar");
+    assert_eq!(body["readinessProbe"]["timeoutSeconds"], 1);
+    assert_eq!(body["startupProbe"]["successThreshold"], 1);
+}
+
+#[tokio::test]
+async fn invalid_spec_returns_422_with_every_error() {
+    let base = start().await;
+    let spec = json!({"name": "x", "image": "", "ports": [{"containerPort": 70000}], "livenessProbe": {"httpget": {}}});
+    let (status, body) = post_json(&base, spec.to_string()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body["error"].as_str().unwrap().starts_with("invalid sidecar spec"), "{body}");
+    let details = body["details"].as_array().unwrap();
+    let has = |field: &str, kind: &str| details.iter().any(|d| d["field"] == field && d["kind"] == kind);
+    assert!(has("image", "Required"), "{body}");
+    assert!(has("ports[0].containerPort", "Invalid"), "{body}");
+    assert!(has("livenessProbe.httpget", "UnknownField"), "{body}");
+    for d in details {
+        assert!(d["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+}
+
+#[tokio::test]
+async fn malformed_json_returns_400_with_line_and_column() {
+    let base = start().await;
+    let (status, body) = post_json(&base, "{\n \"name\": \"a\",,\n}").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!((body["line"].as_u64(), body["column"].as_u64()), (Some(2), Some(14)), "{body}");
+    assert!(body["error"].as_str().unwrap().contains("line 2, column 14"), "{body}");
+}
+
+#[tokio::test]
+async fn non_json_content_type_returns_415() {
+    let base = start().await;
+    for ct in [Some("text/plain"), Some("application/x-www-form-urlencoded"), None] {
+        let mut req = Client::new().post(format!("{base}/api/v1/validate")).body(example("my-sidecar.json"));
+        if let Some(ct) = ct {
+            req = req.header("content-type", ct);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{ct:?}");
+        let body: Value = resp.json().await.unwrap();
+        assert!(body["error"].as_str().unwrap().contains("application/json"));
+    }
+    // A charset parameter is fine.
+    let resp = Client::new()
+        .post(format!("{base}/api/v1/validate"))
+        .header("content-type", "application/json; charset=utf-8")
+        .body(example("my-sidecar.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn body_over_one_mebibyte_returns_413() {
+    let base = start().await;
+    let big = format!("{{\"name\": \"a\", \"image\": \"{}\"}}", "x".repeat(1024 * 1024));
+    let (status, body) = post_json(&base, big).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(body["error"].as_str().unwrap().contains("larger than"), "{body}");
+    // Just under the limit is read (and judged on its merits).
+    let mut near =
+        format!("{{\"name\": \"a\", \"image\": \"nginx:1\", \"args\": [\"{}\"]}}", "x".repeat(1024 * 1024 - 100));
+    near.truncate(1024 * 1024 - 2);
+    near.push_str("\"]}");
+    assert!(near.len() <= 1024 * 1024);
+    let (status, _) = post_json(&base, near).await;
+    assert_ne!(status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn wrong_method_returns_405() {
+    let base = start().await;
+    let resp = Client::new().get(format!("{base}/api/v1/validate")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn schema_is_served() {
+    let base = start().await;
+    let resp = Client::new().get(format!("{base}/api/v1/schema/sidecar.json")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers()["content-type"].to_str().unwrap().contains("json"));
+    let schema: Value = resp.json().await.unwrap();
+    assert_eq!(&schema, spec::json_schema());
+    assert!(schema["properties"]["livenessProbe"].is_object());
+}
+
+#[tokio::test]
+async fn home_page_renders_the_playground() {
+    let base = start().await;
+    let resp = Client::new().get(&base).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("Check a sidecar spec"), "{html}");
+    assert!(html.contains("/pkg/sidecar-console.js"), "the page loads the hydration script");
+    assert!(html.contains("data-verdict=\"valid\""), "the first example is checked on the server too");
+}

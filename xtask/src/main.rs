@@ -1,0 +1,294 @@
+//! `cargo xtask run` builds and starts the console; `cargo xtask test` runs every test.
+//!
+//! Both install what is missing on the way (the wasm32 target, the wasm-bindgen CLI of the exact
+//! version in Cargo.lock, npm packages including a wasm-opt, Debian's chromium when root), and
+//! fetch only from crates.io, npm and Debian. See docs/building.md.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode};
+use std::time::{Duration, Instant};
+
+const OUTPUT_NAME: &str = "sidecar-console";
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+type Result<T> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(&args[1..]),
+        Some("test") => test(),
+        Some("site") => Workspace::locate().and_then(|ws| ws.build_site().map(|_| ())),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask run [--listen ADDR] [ARGS...]   build (release) and start the console\n       \
+                 cargo xtask test                           run every test: unit, integration, browser\n       \
+                 cargo xtask site                           build the browser part into target/site"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+struct Workspace {
+    root: PathBuf,
+    target: PathBuf,
+}
+
+impl Workspace {
+    fn locate() -> Result<Self> {
+        let root =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().ok_or("cannot find the workspace root")?.to_path_buf();
+        let target = match std::env::var_os("CARGO_TARGET_DIR") {
+            Some(t) => {
+                let t = PathBuf::from(t);
+                if t.is_absolute() {
+                    t
+                } else {
+                    root.join(t)
+                }
+            }
+            None => root.join("target"),
+        };
+        Ok(Self { root, target })
+    }
+
+    fn site(&self) -> PathBuf {
+        self.target.join("site")
+    }
+
+    fn end2end(&self) -> PathBuf {
+        self.root.join("end2end")
+    }
+
+    fn cargo(&self, args: &[&str]) -> Result<()> {
+        step(&format!("cargo {}", args.join(" ")));
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        // The page names its wasm after wasm-bindgen's `NAME_bg.wasm` only when this is unset.
+        status(Command::new(cargo).args(args).current_dir(&self.root).env_remove("LEPTOS_OUTPUT_NAME"))
+    }
+
+    /// The wasm32 target, the matching wasm-bindgen CLI, and the npm packages (wasm-opt,
+    /// Playwright).
+    fn ensure_tools(&self, need_npm: bool) -> Result<()> {
+        let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+        if !installed.lines().any(|l| l.trim() == WASM_TARGET) {
+            step("rustup target add wasm32-unknown-unknown");
+            status(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
+        }
+        let want = self.locked_version("wasm-bindgen")?;
+        let have = output(Command::new("wasm-bindgen").arg("--version")).unwrap_or_default();
+        if have.split_whitespace().nth(1) != Some(want.as_str()) {
+            step(&format!("cargo install wasm-bindgen-cli --version {want}"));
+            // Not --locked: its lock file pins a crate version crates.io no longer serves.
+            status(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &want, "--force"]))?;
+        }
+        let have_npm = Command::new("npm").arg("--version").output().is_ok_and(|o| o.status.success());
+        if have_npm {
+            if !self.end2end().join("node_modules/.bin/wasm-opt").exists()
+                || !self.end2end().join("node_modules/@playwright/test").exists()
+            {
+                step("npm ci (end2end)");
+                status(
+                    Command::new("npm")
+                        .args(["ci", "--no-audit", "--no-fund"])
+                        .current_dir(self.end2end())
+                        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
+                )?;
+            }
+        } else if need_npm {
+            return Err("npm is needed for the browser tests; install Node.js and npm".into());
+        } else {
+            eprintln!("note: npm not found; the WebAssembly is served without wasm-opt (larger, still works)");
+        }
+        Ok(())
+    }
+
+    fn locked_version(&self, package: &str) -> Result<String> {
+        let lock = std::fs::read_to_string(self.root.join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+        let mut lines = lock.lines();
+        while let Some(line) = lines.next() {
+            if line == format!("name = \"{package}\"") {
+                if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                    return Ok(v.trim_end_matches('"').to_owned());
+                }
+            }
+        }
+        Err(format!("{package} is not in Cargo.lock"))
+    }
+
+    /// Builds the browser part: wasm, its JS glue, the stylesheet and the public assets.
+    fn build_site(&self) -> Result<PathBuf> {
+        self.ensure_tools(false)?;
+        self.cargo(&["build", "-p", "frontend", "--lib", "--target", WASM_TARGET, "--profile", "wasm-release"])?;
+        let site = self.site();
+        let pkg = site.join("pkg");
+        std::fs::create_dir_all(&pkg).map_err(|e| format!("{}: {e}", pkg.display()))?;
+        let wasm = self.target.join(WASM_TARGET).join("wasm-release/frontend.wasm");
+        step("wasm-bindgen");
+        status(
+            Command::new("wasm-bindgen")
+                .args(["--target", "web", "--no-typescript", "--out-name", OUTPUT_NAME, "--out-dir"])
+                .arg(&pkg)
+                .arg(&wasm),
+        )?;
+        let wasm_opt = self.end2end().join("node_modules/.bin/wasm-opt");
+        if wasm_opt.exists() {
+            step("wasm-opt -Oz");
+            let out = pkg.join(format!("{OUTPUT_NAME}_bg.wasm"));
+            status(
+                Command::new(&wasm_opt)
+                    .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "-o"])
+                    .arg(&out)
+                    .arg(&out),
+            )?;
+        }
+        copy(&self.root.join("style/main.css"), &pkg.join(format!("{OUTPUT_NAME}.css")))?;
+        copy_dir(&self.root.join("public"), &site)?;
+        Ok(site)
+    }
+}
+
+fn run(extra: &[String]) -> Result<()> {
+    let ws = Workspace::locate()?;
+    let site = ws.build_site()?;
+    ws.cargo(&["build", "-p", "server", "--release"])?;
+    let bin = ws.target.join("release/sidecar-console");
+    step(&format!("{} --site-root {}", bin.display(), site.display()));
+    let err = exec(Command::new(&bin).arg("--site-root").arg(&site).args(extra));
+    Err(format!("cannot start {}: {err}", bin.display()))
+}
+
+#[cfg(unix)]
+fn exec(cmd: &mut Command) -> std::io::Error {
+    use std::os::unix::process::CommandExt;
+    cmd.exec()
+}
+
+#[cfg(not(unix))]
+fn exec(cmd: &mut Command) -> std::io::Error {
+    match cmd.status() {
+        Ok(s) => std::process::exit(s.code().unwrap_or(1)),
+        Err(e) => e,
+    }
+}
+
+fn test() -> Result<()> {
+    let ws = Workspace::locate()?;
+    let started = Instant::now();
+    ensure_chromium()?;
+    ws.ensure_tools(true)?;
+    ws.cargo(&["fmt", "--all", "--check"])?;
+    ws.cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    ws.cargo(&["build", "-p", "spec", "--target", WASM_TARGET])?;
+    ws.cargo(&["test", "--workspace"])?;
+    let site = ws.build_site()?;
+    ws.cargo(&["build", "-p", "server"])?;
+
+    // Browser tests against a real server on a free loopback port.
+    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
+    let addr = format!("127.0.0.1:{port}");
+    let bin = ws.target.join("debug/sidecar-console");
+    step(&format!("start {} on {addr}", bin.display()));
+    let server = Command::new(&bin)
+        .args(["--listen", &addr, "--site-root"])
+        .arg(&site)
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let server = KillOnDrop(server);
+    wait_for_port(&addr, Duration::from_secs(30))?;
+    step("playwright test");
+    let result = status(
+        Command::new("npx")
+            .args(["playwright", "test"])
+            .current_dir(ws.end2end())
+            .env("BASE_URL", format!("http://{addr}")),
+    );
+    drop(server);
+    result?;
+    println!("\nxtask: every test passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_for_port(addr: &str, limit: Duration) -> Result<()> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if std::net::TcpStream::connect(addr).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!("the server did not start listening on {addr} within {limit:?}"))
+}
+
+/// Debian's chromium, installed with apt when missing and running as root.
+fn ensure_chromium() -> Result<()> {
+    if Path::new("/usr/bin/chromium").exists() {
+        return Ok(());
+    }
+    let is_root = output(Command::new("id").arg("-u")).is_ok_and(|u| u.trim() == "0");
+    if !is_root {
+        return Err("the browser tests need Debian's chromium: run `sudo apt-get install -y chromium`".into());
+    }
+    step("apt-get install chromium");
+    status(Command::new("apt-get").arg("update").arg("-q"))?;
+    status(Command::new("apt-get").args(["install", "-y", "-q", "chromium"]).env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+fn step(what: &str) {
+    println!("\n==> {what}");
+}
+
+fn status(cmd: &mut Command) -> Result<()> {
+    let s = cmd.status().map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
+    if s.success() {
+        Ok(())
+    } else {
+        Err(format!("{:?} failed ({s})", cmd.get_program()))
+    }
+}
+
+fn output(cmd: &mut Command) -> Result<String> {
+    let o = cmd.output().map_err(|e| e.to_string())?;
+    if o.status.success() {
+        Ok(String::from_utf8_lossy(&o.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&o.stderr).into_owned())
+    }
+}
+
+fn copy(from: &Path, to: &Path) -> Result<()> {
+    std::fs::copy(from, to).map(|_| ()).map_err(|e| format!("copy {} -> {}: {e}", from.display(), to.display()))
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    let entries = std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let dest = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            std::fs::create_dir_all(&dest).map_err(|e| e.to_string())?;
+            copy_dir(&entry.path(), &dest)?;
+        } else {
+            copy(&entry.path(), &dest)?;
+        }
+    }
+    Ok(())
+}
