@@ -30,44 +30,34 @@ pub fn read_spec(path: &str) -> Result<String, CliError> {
     std::fs::read_to_string(path).map_err(|source| CliError::Read { path: path.into(), source })
 }
 
+/// Prints `value` as JSON or YAML.
+fn print_structured<T: serde::Serialize>(output: Output, value: &T) -> Result<(), CliError> {
+    let text = match output {
+        Output::Yaml => serde_yaml_ng::to_string(value).map_err(|e| CliError::Print(e.to_string()))?,
+        _ => serde_json::to_string_pretty(value).map_err(|e| CliError::Print(e.to_string()))? + "\n",
+    };
+    std::io::stdout().lock().write_all(text.as_bytes()).map_err(|e| CliError::Print(e.to_string()))
+}
+
 /// Runs `validate`.
 pub fn run(args: Args) -> Result<(), CliError> {
     let text = read_spec(&args.file)?;
     let shown = if args.file == "-" { "standard input".to_owned() } else { args.file.clone() };
-    let print_err = |e: std::io::Error| CliError::Print(e.to_string());
-    let mut out = std::io::stdout().lock();
     match spec::check(&text) {
-        Ok(spec) => {
-            match args.output {
-                Output::Table => writeln!(out, "{shown}: valid sidecar spec \"{}\"", spec.name).map_err(print_err)?,
-                Output::Json => {
-                    let s = serde_json::to_string_pretty(&spec).map_err(|e| CliError::Print(e.to_string()))?;
-                    writeln!(out, "{s}").map_err(print_err)?
-                }
-                Output::Yaml => {
-                    let s = serde_yaml_ng::to_string(&spec).map_err(|e| CliError::Print(e.to_string()))?;
-                    write!(out, "{s}").map_err(print_err)?
-                }
-            }
+        Ok(spec) if args.output == Output::Table => {
+            println!("{shown}: valid sidecar spec \"{}\"", spec.name);
             Ok(())
         }
+        Ok(spec) => print_structured(args.output, &spec),
         Err(spec::CheckError::Syntax(source)) => Err(CliError::Syntax { path: shown, source }),
         Err(spec::CheckError::Invalid(errors)) => {
-            match args.output {
-                Output::Table => {
-                    let mut err = std::io::stderr().lock();
-                    for e in &errors {
-                        writeln!(err, "{e}").map_err(print_err)?;
-                    }
+            if args.output == Output::Table {
+                let mut err = std::io::stderr().lock();
+                for e in &errors {
+                    writeln!(err, "{e}").map_err(|e| CliError::Print(e.to_string()))?;
                 }
-                Output::Json => {
-                    let s = serde_json::to_string_pretty(&errors).map_err(|e| CliError::Print(e.to_string()))?;
-                    writeln!(out, "{s}").map_err(print_err)?
-                }
-                Output::Yaml => {
-                    let s = serde_yaml_ng::to_string(&errors).map_err(|e| CliError::Print(e.to_string()))?;
-                    write!(out, "{s}").map_err(print_err)?
-                }
+            } else {
+                print_structured(args.output, &errors)?;
             }
             Err(CliError::Invalid { path: shown, count: errors.len() })
         }

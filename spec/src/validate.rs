@@ -425,8 +425,8 @@ impl Validator {
             match &vol.config_map {
                 Some(cm) => self.config_map_source(cm, &p.child("configMap")),
                 None => self.push(FieldError::required(
-                    p.child("configMap"),
-                    "must specify a configMap source: pipeline sidecars support only ConfigMap volumes",
+                    p.clone(),
+                    "must specify a volume source: pipeline sidecars support ConfigMap volumes (\"configMap\")",
                 )),
             }
         }
@@ -607,7 +607,12 @@ impl Validator {
 
     fn port_num_or_name(&mut self, port: Option<&IntOrString>, path: &FieldPath) {
         match port {
-            None => self.push(FieldError::required(path.clone(), "a port number or name is required")),
+            // Kubernetes cannot tell a missing port from port 0, and reports it as invalid.
+            None => self.push(FieldError::invalid(
+                path.clone(),
+                0,
+                "a port is required: a number between 1 and 65535 or a port name",
+            )),
             Some(IntOrString::Int(n)) => {
                 for m in names::port_number((*n).into()) {
                     self.push(FieldError::invalid(path.clone(), *n, m));

@@ -169,7 +169,12 @@ fn volumes() {
     invalid(with(json!({"volumes": [{"configMap": {"name": "cfg"}}]})), "volumes[0].name", ErrorKind::Required);
     invalid(with(json!({"volumes": [cm("Config")]})), "volumes[0].name", ErrorKind::Invalid);
     invalid(with(json!({"volumes": [cm("a"), cm("a")]})), "volumes[1].name", ErrorKind::Duplicate);
-    invalid(with(json!({"volumes": [{"name": "a"}]})), "volumes[0].configMap", ErrorKind::Required);
+    invalid(with(json!({"volumes": [{"name": "a"}]})), "volumes[0]", ErrorKind::Required);
+    // A source other than configMap is the one error, not also "no source".
+    assert_eq!(
+        errors(with(json!({"volumes": [{"name": "a", "emptyDir": {}}]}))),
+        vec![("volumes[0].emptyDir".to_owned(), ErrorKind::Forbidden)]
+    );
     invalid(with(json!({"volumes": [{"name": "a", "emptyDir": {}}]})), "volumes[0].emptyDir", ErrorKind::Forbidden);
     invalid(
         with(json!({"volumes": [{"name": "a", "configMap": {"name": "c"}, "hostPath": {"path": "/"}}]})),
@@ -289,7 +294,8 @@ fn probes() {
         invalid(probe(kind, json!({"exec": {}})), &format!("{kind}.exec.command"), ErrorKind::Required);
         invalid(probe(kind, json!({"httpGet": {"port": 70000}})), &format!("{kind}.httpGet.port"), ErrorKind::Invalid);
         invalid(probe(kind, json!({"httpGet": {"port": 0}})), &format!("{kind}.httpGet.port"), ErrorKind::Invalid);
-        invalid(probe(kind, json!({"httpGet": {}})), &format!("{kind}.httpGet.port"), ErrorKind::Required);
+        invalid(probe(kind, json!({"httpGet": {}})), &format!("{kind}.httpGet.port"), ErrorKind::Invalid);
+        invalid(probe(kind, json!({"tcpSocket": {}})), &format!("{kind}.tcpSocket.port"), ErrorKind::Invalid);
         invalid(
             probe(kind, json!({"httpGet": {"port": "Not_A_Name"}})),
             &format!("{kind}.httpGet.port"),
