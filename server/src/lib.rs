@@ -8,6 +8,8 @@ use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
 use std::path::Path;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
 
 /// Where the site's static files are and where the server listens.
 pub fn leptos_options(site_root: &Path, addr: SocketAddr) -> LeptosOptions {
@@ -28,4 +30,7 @@ pub fn router(options: LeptosOptions) -> Router {
         .leptos_routes(&options, routes, move || app::shell(shell_options.clone()))
         .fallback(leptos_axum::file_and_error_handler(app::shell))
         .with_state(options)
+        // The WebAssembly is about a third of its size with brotli.
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
 }

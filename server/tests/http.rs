@@ -134,3 +134,16 @@ async fn home_page_renders_the_playground() {
     assert!(html.contains("/pkg/sidecar-console.js"), "the page loads the hydration script");
     assert!(html.contains("data-verdict=\"valid\""), "the first example is checked on the server too");
 }
+
+#[tokio::test]
+async fn responses_are_compressed_when_the_client_accepts_it() {
+    let base = start().await;
+    let resp = Client::new()
+        .get(format!("{base}/api/v1/schema/sidecar.json"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers().get("content-encoding").map(|v| v.to_str().unwrap()), Some("gzip"));
+}

@@ -2,9 +2,12 @@
 //! the wrong JSON type is reported with its path, and the rest of the document still decodes so
 //! that validation can report its own findings in the same pass.
 
-use crate::quantity::{Amount, QuantityError};
+use crate::quantity::Amount;
 use crate::{json_schema, CheckError, FieldError, FieldPath, SidecarSpec, SyntaxError};
 use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::LazyLock;
 
 /// Kubernetes volume sources other than `configMap`: named so that using one gets a clear
 /// sentence instead of "unknown field".
@@ -55,9 +58,9 @@ pub(crate) fn decode_value(mut value: Value) -> (Option<SidecarSpec>, Vec<FieldE
         let msg = format!("the spec must be a JSON object, got {}", describe(&value));
         return (None, vec![FieldError::wrong_type(FieldPath::root(), value, msg)]);
     }
-    let schema = json_schema();
-    let mut walker = Walker { defs: schema.get("$defs").and_then(Value::as_object), errors: Vec::new() };
-    walker.walk(schema, None, &mut value, &FieldPath::root());
+    let schema = compiled();
+    let mut walker = Walker { schema, path: String::new(), errors: Vec::new() };
+    walker.walk(schema.root, &mut value);
     match serde_json::from_value::<SidecarSpec>(value) {
         Ok(spec) => (Some(spec), walker.errors),
         Err(e) => {
@@ -74,199 +77,336 @@ pub(crate) fn decode_value(mut value: Value) -> (Option<SidecarSpec>, Vec<FieldE
     }
 }
 
-struct Walker<'s> {
+/// JSON types as bits, for quick checks.
+const OBJECT: u8 = 1;
+const ARRAY: u8 = 2;
+const STRING: u8 = 4;
+const BOOLEAN: u8 = 8;
+const NUMBER: u8 = 16;
+const INTEGER: u8 = 32;
+const NULL: u8 = 64;
+
+/// The JSON Schema, compiled once into a tree that is cheap to walk (looking names up in the
+/// schema's JSON maps at every node would cost more than parsing the spec).
+struct Compiled {
+    nodes: Vec<Node>,
+    root: usize,
+}
+
+enum Node {
+    /// No constraint.
+    Any,
+    /// A Kubernetes quantity: a string or a number of the quantity grammar.
+    Quantity,
+    /// One of several schemas (chosen by JSON type).
+    AnyOf(Vec<usize>),
+    Typed {
+        /// Allowed JSON types (0: any), and their names in the schema's order for messages.
+        types: u8,
+        names: Vec<&'static str>,
+        /// Range and name for `format: int32 | int64`.
+        int_range: Option<(i64, i64, &'static str)>,
+        object: Option<Shape>,
+        items: Option<usize>,
+    },
+}
+
+struct Shape {
+    /// The definition's name (`Volume`), when the object is one.
+    def: Option<String>,
+    /// Declared properties; `None` for a map.
+    props: Option<Vec<(String, usize)>>,
+    /// The schema of a map's values.
+    values: Option<usize>,
+}
+
+fn compiled() -> &'static Compiled {
+    static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
+        let schema = json_schema();
+        let mut c = Compiler {
+            defs: schema.get("$defs").and_then(Value::as_object),
+            nodes: Vec::new(),
+            by_def: HashMap::new(),
+        };
+        let root = c.compile(schema, None);
+        Compiled { nodes: c.nodes, root }
+    });
+    &COMPILED
+}
+
+struct Compiler<'s> {
     defs: Option<&'s Map<String, Value>>,
+    nodes: Vec<Node>,
+    by_def: HashMap<&'s str, usize>,
+}
+
+impl<'s> Compiler<'s> {
+    fn compile(&mut self, schema: &'s Value, def: Option<&'s str>) -> usize {
+        if let Some(name) = schema.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
+            if let Some(&id) = self.by_def.get(name) {
+                return id;
+            }
+            if let Some((key, target)) = self.defs.and_then(|d| d.get_key_value(name)) {
+                return self.compile(target, Some(key.as_str()));
+            }
+            return self.push(Node::Any);
+        }
+        // Reserve the slot first so that a definition referring to itself terminates.
+        let id = self.push(Node::Any);
+        if let Some(d) = def {
+            self.by_def.insert(d, id);
+        }
+        let node = if schema.get("format").and_then(Value::as_str) == Some("quantity") {
+            Node::Quantity
+        } else if let Some(branches) = schema.get("anyOf").and_then(Value::as_array) {
+            Node::AnyOf(branches.iter().map(|b| self.compile(b, None)).collect())
+        } else {
+            let names: Vec<&'static str> = match schema.get("type") {
+                Some(Value::String(t)) => vec![type_name(t)],
+                Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).map(type_name).collect(),
+                _ => Vec::new(),
+            };
+            let types = names.iter().fold(0, |acc, n| acc | type_bit(n));
+            let int_range = match schema.get("format").and_then(Value::as_str) {
+                Some("int32") => Some((i32::MIN as i64, i32::MAX as i64, "a 32-bit integer")),
+                Some("int64") => Some((i64::MIN, i64::MAX, "a 64-bit integer")),
+                _ => None,
+            };
+            let props = schema
+                .get("properties")
+                .and_then(Value::as_object)
+                .map(|p| p.iter().map(|(k, v)| (k.clone(), self.compile(v, None))).collect::<Vec<_>>());
+            let values = schema.get("additionalProperties").filter(|a| a.is_object()).map(|a| self.compile(a, None));
+            let object =
+                (props.is_some() || values.is_some()).then(|| Shape { def: def.map(str::to_owned), props, values });
+            let items = schema.get("items").map(|i| self.compile(i, None));
+            Node::Typed { types, names, int_range, object, items }
+        };
+        self.nodes[id] = node;
+        id
+    }
+
+    fn push(&mut self, node: Node) -> usize {
+        self.nodes.push(node);
+        self.nodes.len() - 1
+    }
+}
+
+fn type_name(t: &str) -> &'static str {
+    match t {
+        "object" => "object",
+        "array" => "array",
+        "string" => "string",
+        "boolean" => "boolean",
+        "number" => "number",
+        "integer" => "integer",
+        "null" => "null",
+        _ => "value",
+    }
+}
+
+fn type_bit(t: &str) -> u8 {
+    match t {
+        "object" => OBJECT,
+        "array" => ARRAY,
+        "string" => STRING,
+        "boolean" => BOOLEAN,
+        "number" => NUMBER,
+        "integer" => INTEGER,
+        "null" => NULL,
+        _ => 0,
+    }
+}
+
+fn bits_of(v: &Value) -> u8 {
+    match v {
+        Value::Null => NULL,
+        Value::Bool(_) => BOOLEAN,
+        Value::Number(n) if n.is_i64() || n.is_u64() => NUMBER | INTEGER,
+        Value::Number(_) => NUMBER,
+        Value::String(_) => STRING,
+        Value::Array(_) => ARRAY,
+        Value::Object(_) => OBJECT,
+    }
+}
+
+struct Walker {
+    schema: &'static Compiled,
+    /// The current path, grown and shrunk in place; copied only into an error.
+    path: String,
     errors: Vec<FieldError>,
 }
 
-impl<'s> Walker<'s> {
-    /// Follows `$ref`s; returns the schema and, for a definition, its name.
-    fn resolve(&self, mut schema: &'s Value, mut name: Option<&'s str>) -> (&'s Value, Option<&'s str>) {
-        while let Some(r) = schema.get("$ref").and_then(Value::as_str) {
-            let Some(def) = r.strip_prefix("#/$defs/") else { break };
-            match self.defs.and_then(|d| d.get_key_value(def)) {
-                Some((k, s)) => {
-                    schema = s;
-                    name = Some(k.as_str());
+impl Walker {
+    fn node(&self, id: usize) -> &'static Node {
+        &self.schema.nodes[id]
+    }
+
+    fn here(&self) -> FieldPath {
+        FieldPath::from(self.path.as_str())
+    }
+
+    /// Whether `value` has a JSON type the node allows (used to choose an `anyOf` branch).
+    fn accepts(&self, id: usize, value: &Value) -> bool {
+        match self.node(id) {
+            Node::Any => true,
+            Node::Quantity => value.is_string() || value.is_number(),
+            Node::AnyOf(branches) => branches.iter().any(|b| self.accepts(*b, value)),
+            Node::Typed { types, .. } => *types == 0 || types & bits_of(value) != 0,
+        }
+    }
+
+    fn expected(&self, id: usize, out: &mut Vec<&'static str>) {
+        match self.node(id) {
+            Node::Any => {}
+            Node::Quantity => out.extend(["string", "number"]),
+            Node::AnyOf(branches) => branches.iter().for_each(|b| self.expected(*b, out)),
+            Node::Typed { names, .. } => out.extend(names.iter().filter(|n| **n != "null")),
+        }
+    }
+
+    /// Checks `value` against node `id`, recording errors. Returns false when the value must be
+    /// removed because it cannot be decoded.
+    fn walk(&mut self, id: usize, value: &mut Value) -> bool {
+        match self.node(id) {
+            Node::Any => true,
+            Node::Quantity => self.quantity(value),
+            Node::AnyOf(branches) => match branches.iter().find(|b| self.accepts(**b, value)) {
+                Some(b) => self.walk(*b, value),
+                None => {
+                    self.type_error(id, value);
+                    false
                 }
-                None => break,
+            },
+            Node::Typed { types, int_range, object, items, .. } => {
+                if *types != 0 && types & bits_of(value) == 0 {
+                    self.type_error(id, value);
+                    return false;
+                }
+                match value {
+                    Value::Number(n) => match int_range {
+                        Some((lo, hi, what)) => self.integer_range(n, *lo, *hi, what),
+                        None => true,
+                    },
+                    Value::Object(map) => {
+                        if let Some(shape) = object {
+                            self.object(shape, map);
+                        }
+                        true
+                    }
+                    Value::Array(elements) => {
+                        if let Some(item) = items {
+                            let mut all_ok = true;
+                            let len = self.path.len();
+                            for (i, element) in elements.iter_mut().enumerate() {
+                                let _ = write!(self.path, "[{i}]");
+                                all_ok &= self.walk(*item, element);
+                                self.path.truncate(len);
+                            }
+                            // Dropping one element would shift the indices of the others in
+                            // later messages, so an array with an undecodable element is left
+                            // out whole.
+                            if !all_ok {
+                                elements.clear();
+                            }
+                        }
+                        true
+                    }
+                    _ => true,
+                }
             }
         }
-        (schema, name)
     }
 
-    /// Whether `value` has a JSON type that `schema` allows (used to choose an `anyOf` branch).
-    fn accepts(&self, schema: &'s Value, value: &Value) -> bool {
-        let (schema, _) = self.resolve(schema, None);
-        if schema.get("format").and_then(Value::as_str) == Some("quantity") {
-            return value.is_string() || value.is_number();
-        }
-        if let Some(branches) = schema.get("anyOf").and_then(Value::as_array) {
-            return branches.iter().any(|b| self.accepts(b, value));
-        }
-        let types = types_of(schema);
-        types.is_empty() || types.iter().any(|t| type_matches(t, value))
-    }
-
-    /// Checks `value` against `schema`, recording errors. Returns false when the value must be
-    /// removed because it cannot be decoded.
-    fn walk(&mut self, schema: &'s Value, name: Option<&'s str>, value: &mut Value, path: &FieldPath) -> bool {
-        let (schema, name) = self.resolve(schema, name);
-        if schema.get("format").and_then(Value::as_str) == Some("quantity") {
-            return self.quantity(value, path);
-        }
-        if let Some(branches) = schema.get("anyOf").and_then(Value::as_array) {
-            let chosen = branches.iter().find(|b| self.accepts(b, value));
-            return match chosen {
-                Some(b) => self.walk(b, None, value, path),
+    fn object(&mut self, shape: &'static Shape, map: &mut Map<String, Value>) {
+        map.retain(|key, v| {
+            // Kubernetes decodes `null` as "not set".
+            if v.is_null() {
+                return false;
+            }
+            let len = self.path.len();
+            match &shape.props {
+                Some(_) if len == 0 => self.path.push_str(key),
+                Some(_) => {
+                    self.path.push('.');
+                    self.path.push_str(key);
+                }
                 None => {
-                    let expected: Vec<&str> = branches
-                        .iter()
-                        .flat_map(|b| types_of(self.resolve(b, None).0))
-                        .filter(|t| *t != "null")
-                        .collect();
-                    self.type_error(&expected, value, path);
+                    let _ = write!(self.path, "[{key}]");
+                }
+            }
+            let target = match &shape.props {
+                Some(props) => props.iter().find(|(name, _)| name == key).map(|(_, id)| *id),
+                None => shape.values,
+            };
+            let keep = match target {
+                Some(id) => self.walk(id, v),
+                None => {
+                    self.unknown(shape, key);
                     false
                 }
             };
-        }
-        let types = types_of(schema);
-        if !types.is_empty() && !types.iter().any(|t| type_matches(t, value)) {
-            let expected: Vec<&str> = types.into_iter().filter(|t| *t != "null").collect();
-            self.type_error(&expected, value, path);
-            return false;
-        }
-        match value {
-            Value::Number(n) => self.integer_range(schema, n, path),
-            Value::Object(map) => {
-                self.object(schema, name, map, path);
-                true
-            }
-            Value::Array(items) => {
-                if let Some(item_schema) = schema.get("items") {
-                    let mut all_ok = true;
-                    for (i, item) in items.iter_mut().enumerate() {
-                        all_ok &= self.walk(item_schema, None, item, &path.index(i));
-                    }
-                    // Dropping one element would shift the indices of the others in later
-                    // messages, so an array with an undecodable element is left out whole.
-                    if !all_ok {
-                        items.clear();
-                    }
-                }
-                true
-            }
-            _ => true,
-        }
+            self.path.truncate(len);
+            keep
+        });
     }
 
-    fn object(&mut self, schema: &'s Value, name: Option<&'s str>, map: &mut Map<String, Value>, path: &FieldPath) {
-        let props = schema.get("properties").and_then(Value::as_object);
-        let additional = schema.get("additionalProperties");
-        let keys: Vec<String> = map.keys().cloned().collect();
-        for key in keys {
-            let child = if props.is_some() { path.child(&key) } else { path.key(&key) };
-            let Some(v) = map.get_mut(&key) else { continue };
-            // Kubernetes decodes `null` as "not set".
-            if v.is_null() {
-                map.remove(&key);
-                continue;
-            }
-            let keep = if let Some(prop) = props.and_then(|p| p.get(&key)) {
-                self.walk(prop, None, v, &child)
-            } else if let Some(extra) = additional.filter(|a| a.is_object()) {
-                self.walk(extra, None, v, &child)
-            } else {
-                self.unknown(name, props, &key, child);
-                false
-            };
-            if !keep {
-                map.remove(&key);
-            }
-        }
-    }
-
-    fn unknown(&mut self, name: Option<&str>, props: Option<&Map<String, Value>>, key: &str, path: FieldPath) {
-        if name == Some("Volume") && OTHER_VOLUME_SOURCES.contains(&key) {
+    fn unknown(&mut self, shape: &Shape, key: &str) {
+        if shape.def.as_deref() == Some("Volume") && OTHER_VOLUME_SOURCES.contains(&key) {
             self.errors.push(FieldError::forbidden(
-                path,
+                self.here(),
                 format!("pipeline sidecars support only ConfigMap volumes (use \"configMap\"), not \"{key}\""),
             ));
             return;
         }
         let mut message = format!("unknown field \"{key}\"");
-        if let Some(s) = props.and_then(|p| suggest(key, p.keys().map(String::as_str))) {
+        let known = shape.props.iter().flatten().map(|(name, _)| name.as_str());
+        if let Some(s) = suggest(key, known) {
             message.push_str(&format!(", did you mean \"{s}\"?"));
         }
-        self.errors.push(FieldError::unknown_field(path, message));
+        self.errors.push(FieldError::unknown_field(self.here(), message));
     }
 
-    fn integer_range(&mut self, schema: &Value, n: &serde_json::Number, path: &FieldPath) -> bool {
-        let (lo, hi, what) = match schema.get("format").and_then(Value::as_str) {
-            Some("int32") => (i32::MIN as i64, i32::MAX as i64, "a 32-bit integer"),
-            Some("int64") => (i64::MIN, i64::MAX, "a 64-bit integer"),
-            _ => return true,
-        };
+    fn integer_range(&mut self, n: &serde_json::Number, lo: i64, hi: i64, what: &str) -> bool {
         match n.as_i64() {
             Some(v) if v >= lo && v <= hi => true,
             _ => {
-                self.errors.push(FieldError::wrong_type(
-                    path.clone(),
-                    Value::Number(n.clone()),
-                    format!("must be {what}, got {n}"),
-                ));
+                let msg = format!("must be {what}, got {n}");
+                self.errors.push(FieldError::wrong_type(self.here(), Value::Number(n.clone()), msg));
                 false
             }
         }
     }
 
-    fn quantity(&mut self, value: &Value, path: &FieldPath) -> bool {
+    fn quantity(&mut self, value: &Value) -> bool {
         let text = match value {
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
             other => {
-                self.type_error(&["string", "number"], other, path);
+                let message = format!("must be a string or a number, got {}", describe(other));
+                self.errors.push(FieldError::wrong_type(self.here(), other.clone(), message));
                 return false;
             }
         };
         match Amount::parse(&text) {
             Ok(_) => true,
             Err(e) => {
-                let msg = match e {
-                    QuantityError::Format => format!("invalid quantity \"{text}\": {e}"),
-                    QuantityError::Suffix => format!("invalid quantity \"{text}\": {e}"),
-                };
-                self.errors.push(FieldError::invalid(path.clone(), value.clone(), msg));
+                self.errors.push(FieldError::invalid(
+                    self.here(),
+                    value.clone(),
+                    format!("invalid quantity \"{text}\": {e}"),
+                ));
                 false
             }
         }
     }
 
-    fn type_error(&mut self, expected: &[&str], value: &Value, path: &FieldPath) {
+    fn type_error(&mut self, id: usize, value: &Value) {
+        let mut expected = Vec::new();
+        self.expected(id, &mut expected);
         let names: Vec<&str> = expected.iter().map(|t| article(t)).collect();
         let message = format!("must be {}, got {}", names.join(" or "), describe(value));
-        self.errors.push(FieldError::wrong_type(path.clone(), value.clone(), message));
-    }
-}
-
-fn types_of(schema: &Value) -> Vec<&str> {
-    match schema.get("type") {
-        Some(Value::String(t)) => vec![t.as_str()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    }
-}
-
-fn type_matches(t: &str, v: &Value) -> bool {
-    match t {
-        "object" => v.is_object(),
-        "array" => v.is_array(),
-        "string" => v.is_string(),
-        "boolean" => v.is_boolean(),
-        "number" => v.is_number(),
-        "integer" => v.is_i64() || v.is_u64(),
-        "null" => v.is_null(),
-        _ => false,
+        self.errors.push(FieldError::wrong_type(self.here(), value.clone(), message));
     }
 }
 
