@@ -163,7 +163,8 @@ impl From<serde_json::Error> for SyntaxError {
             Some(i) => text[..i].to_owned(),
             None => text,
         };
-        Self { line: e.line(), column: e.column(), message }
+        // At the very end of a line serde_json says column 0; people count from 1.
+        Self { line: e.line(), column: e.column().max(1), message }
     }
 }
 

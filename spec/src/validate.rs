@@ -279,8 +279,8 @@ impl Validator {
         let req_path = path.child("requests");
         let mut cpu_or_memory = false;
         let mut hugepages = false;
-        let limits = self.resource_list(&r.limits, &lim_path, &mut cpu_or_memory, &mut hugepages);
-        let requests = self.resource_list(&r.requests, &req_path, &mut cpu_or_memory, &mut hugepages);
+        let limits = self.resource_list(&r.limits, None, &lim_path, &mut cpu_or_memory, &mut hugepages);
+        let requests = self.resource_list(&r.requests, Some(&r.limits), &req_path, &mut cpu_or_memory, &mut hugepages);
         for (name, request) in &requests {
             match limits.get(name) {
                 Some(limit) => {
@@ -310,10 +310,13 @@ impl Validator {
         }
     }
 
-    /// Checks names and values of one resource list; returns the amounts that parsed.
+    /// Checks names and values of one resource list; returns the amounts that parsed. A name
+    /// that is also in `limits` was checked there (a request defaulted from a bad limit would
+    /// only repeat its errors).
     fn resource_list(
         &mut self,
         list: &BTreeMap<String, crate::Quantity>,
+        limits: Option<&BTreeMap<String, crate::Quantity>>,
         path: &FieldPath,
         cpu_or_memory: &mut bool,
         hugepages: &mut bool,
@@ -321,7 +324,9 @@ impl Validator {
         let mut amounts = BTreeMap::new();
         for (name, q) in list {
             let p = path.key(name);
-            self.resource_name(name, &p);
+            if limits.is_none_or(|l| !l.contains_key(name)) {
+                self.resource_name(name, &p);
+            }
             let Ok(amount) = q.amount() else { continue };
             if amount.is_negative() {
                 self.push(FieldError::invalid(p.clone(), amount.canonical(), "must be greater than or equal to 0"));

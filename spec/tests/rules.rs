@@ -521,6 +521,9 @@ fn resources() {
     );
     valid(res(json!({"limits": {"cpu": "1"}, "requests": {"cpu": "1000m"}})));
     invalid(res(json!({"limits": {"gpu": "1"}})), "resources.limits[gpu]", ErrorKind::Invalid);
+    let errs = errors(res(json!({"limits": {"gpu": "1"}})));
+    assert!(errs.iter().all(|(f, _)| f == "resources.limits[gpu]"), "a defaulted request repeats nothing: {errs:?}");
+    invalid(res(json!({"requests": {"gpu": "1"}})), "resources.requests[gpu]", ErrorKind::Invalid);
     invalid(res(json!({"limits": {"pods": "1"}})), "resources.limits[pods]", ErrorKind::Invalid);
     invalid(res(json!({"limits": {"bad name!": "1"}})), "resources.limits[bad name!]", ErrorKind::Invalid);
     invalid(
