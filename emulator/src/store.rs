@@ -1,0 +1,392 @@
+//! The object store: every object as JSON, one resource-version counter for the whole store (as
+//! etcd's revision), and a history of changes for watches.
+
+use crate::error::ApiError;
+use crate::resources::{ResourceType, NAMESPACES};
+use crate::selector::{FieldSelector, LabelSelector};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+use tokio::sync::broadcast;
+
+/// How many changes are kept for watches that start from an older resource version; older ones
+/// get 410 Gone, as from a compacted etcd.
+const HISTORY: usize = 4096;
+
+/// What happened to an object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// Created.
+    Added,
+    /// Updated.
+    Modified,
+    /// Deleted.
+    Deleted,
+}
+
+impl ChangeKind {
+    /// The watch event type.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Added => "ADDED",
+            ChangeKind::Modified => "MODIFIED",
+            ChangeKind::Deleted => "DELETED",
+        }
+    }
+}
+
+/// One change, as watches report it.
+#[derive(Clone, Debug)]
+pub struct Change {
+    /// The store's resource version after the change.
+    pub rv: u64,
+    /// What happened.
+    pub kind: ChangeKind,
+    /// The object's type.
+    pub resource: &'static ResourceType,
+    /// The object as it is after the change (before it, for a deletion).
+    pub object: Value,
+}
+
+type Key = (&'static str, &'static str, String, String);
+
+fn key(rt: &'static ResourceType, ns: &str, name: &str) -> Key {
+    (rt.group, rt.plural, ns.to_owned(), name.to_owned())
+}
+
+#[derive(Default)]
+struct State {
+    rv: u64,
+    objects: BTreeMap<Key, Value>,
+    history: VecDeque<Change>,
+}
+
+/// The objects of the emulated cluster.
+pub struct Store {
+    state: Mutex<State>,
+    changes: broadcast::Sender<Change>,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Self { state: Mutex::new(State::default()), changes: broadcast::channel(HISTORY).0 }
+    }
+}
+
+/// Preconditions of a delete (`DeleteOptions.preconditions`).
+#[derive(Debug, Default, Clone)]
+pub struct Preconditions {
+    /// The object must have this uid.
+    pub uid: Option<String>,
+    /// The object must be at this resource version.
+    pub resource_version: Option<String>,
+}
+
+fn now() -> String {
+    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn meta_str<'a>(obj: &'a Value, field: &str) -> Option<&'a str> {
+    obj.get("metadata").and_then(|m| m.get(field)).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+/// Object names: DNS-1123 subdomains, except namespaces, which are labels.
+fn name_errors(rt: &ResourceType, name: &str) -> Vec<String> {
+    let label = |s: &str| {
+        let b = s.as_bytes();
+        !b.is_empty()
+            && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+            && b[0].is_ascii_alphanumeric()
+            && b[b.len() - 1].is_ascii_alphanumeric()
+    };
+    let mut errs = Vec::new();
+    if std::ptr::eq(rt, &NAMESPACES) {
+        if name.len() > 63 || !label(name) {
+            errs.push(format!("Invalid value: {name:?}: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"));
+        }
+    } else if name.len() > 253 || !name.split('.').all(label) {
+        errs.push(format!("Invalid value: {name:?}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"));
+    }
+    errs
+}
+
+impl Store {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves the maps consistent (every write is one insert or
+        // remove), so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn record(&self, state: &mut State, kind: ChangeKind, resource: &'static ResourceType, object: Value) {
+        let change = Change { rv: state.rv, kind, resource, object };
+        if state.history.len() == HISTORY {
+            state.history.pop_front();
+        }
+        state.history.push_back(change.clone());
+        // No receiver is fine: nobody is watching.
+        let _ = self.changes.send(change);
+    }
+
+    /// The current resource version of the whole store.
+    pub fn resource_version(&self) -> u64 {
+        self.lock().rv
+    }
+
+    /// Creates an object. `ns` is the namespace of the request path (namespaced types only).
+    pub fn create(&self, rt: &'static ResourceType, ns: Option<&str>, mut obj: Value) -> Result<Value, ApiError> {
+        if !obj.is_object() {
+            return Err(ApiError::bad_request("the body of the request must be a JSON object"));
+        }
+        check_kind(rt, &mut obj)?;
+        let mut state = self.lock();
+        let name = match meta_str(&obj, "name") {
+            Some(n) => n.to_owned(),
+            None => match meta_str(&obj, "generateName") {
+                Some(prefix) => format!("{prefix}{}", &uuid::Uuid::new_v4().simple().to_string()[..5]),
+                None => {
+                    return Err(ApiError::invalid(
+                        rt,
+                        "",
+                        vec![(
+                            "metadata.name".into(),
+                            "FieldValueRequired",
+                            "Required value: name or generateName is required".into(),
+                        )],
+                    ))
+                }
+            },
+        };
+        let errs = name_errors(rt, &name);
+        if !errs.is_empty() {
+            return Err(ApiError::invalid(
+                rt,
+                &name,
+                errs.into_iter().map(|m| ("metadata.name".into(), "FieldValueInvalid", m)).collect(),
+            ));
+        }
+        let namespace = self.namespace_for(&state, rt, ns, &obj)?;
+        let k = key(rt, &namespace, &name);
+        if state.objects.contains_key(&k) {
+            return Err(ApiError::already_exists(rt, &name));
+        }
+        state.rv += 1;
+        let meta =
+            obj["metadata"].as_object_mut().ok_or_else(|| ApiError::bad_request("metadata must be an object"))?;
+        meta.insert("name".into(), json!(name));
+        if rt.namespaced {
+            meta.insert("namespace".into(), json!(namespace));
+        }
+        meta.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
+        meta.insert("resourceVersion".into(), json!(state.rv.to_string()));
+        meta.insert("creationTimestamp".into(), json!(now()));
+        if rt.has_spec {
+            meta.insert("generation".into(), json!(1));
+        }
+        if std::ptr::eq(rt, &NAMESPACES) {
+            obj["spec"] = json!({"finalizers": ["kubernetes"]});
+            obj["status"] = json!({"phase": "Active"});
+        }
+        state.objects.insert(k, obj.clone());
+        self.record(&mut state, ChangeKind::Added, rt, obj.clone());
+        Ok(obj)
+    }
+
+    /// The namespace an object goes to, checking that it exists and agrees with the body.
+    fn namespace_for(
+        &self,
+        state: &State,
+        rt: &'static ResourceType,
+        ns: Option<&str>,
+        obj: &Value,
+    ) -> Result<String, ApiError> {
+        if !rt.namespaced {
+            return Ok(String::new());
+        }
+        let ns = ns.unwrap_or("default");
+        if let Some(body_ns) = meta_str(obj, "namespace") {
+            if body_ns != ns {
+                return Err(ApiError::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ));
+            }
+        }
+        if !state.objects.contains_key(&key(&NAMESPACES, "", ns)) {
+            return Err(ApiError::not_found(&NAMESPACES, ns));
+        }
+        Ok(ns.to_owned())
+    }
+
+    /// Reads one object.
+    pub fn get(&self, rt: &'static ResourceType, ns: Option<&str>, name: &str) -> Result<Value, ApiError> {
+        let ns = if rt.namespaced { ns.unwrap_or("default") } else { "" };
+        self.lock().objects.get(&key(rt, ns, name)).cloned().ok_or_else(|| ApiError::not_found(rt, name))
+    }
+
+    /// Lists objects (of one namespace, or all), with the store's resource version.
+    pub fn list(
+        &self,
+        rt: &'static ResourceType,
+        ns: Option<&str>,
+        labels: &LabelSelector,
+        fields: &FieldSelector,
+    ) -> (Vec<Value>, u64) {
+        let state = self.lock();
+        let items = state
+            .objects
+            .iter()
+            .filter(|((g, p, n, _), _)| *g == rt.group && *p == rt.plural && ns.is_none_or(|ns| ns == n))
+            .map(|(_, v)| v)
+            .filter(|v| labels.matches(v) && fields.matches(v))
+            .cloned()
+            .collect();
+        (items, state.rv)
+    }
+
+    /// Replaces an object. A `metadata.resourceVersion` in the body must be the current one
+    /// (409 Conflict otherwise); without one the update is unconditional, as Kubernetes allows
+    /// for these types.
+    pub fn update(
+        &self,
+        rt: &'static ResourceType,
+        ns: Option<&str>,
+        name: &str,
+        mut obj: Value,
+    ) -> Result<Value, ApiError> {
+        if !obj.is_object() {
+            return Err(ApiError::bad_request("the body of the request must be a JSON object"));
+        }
+        check_kind(rt, &mut obj)?;
+        if let Some(body_name) = meta_str(&obj, "name") {
+            if body_name != name {
+                return Err(ApiError::bad_request(format!(
+                    "the name of the object ({body_name}) does not match the name on the URL ({name})"
+                )));
+            }
+        }
+        let mut state = self.lock();
+        let namespace = self.namespace_for(&state, rt, ns, &obj)?;
+        let k = key(rt, &namespace, name);
+        let current = state.objects.get(&k).ok_or_else(|| ApiError::not_found(rt, name))?.clone();
+        if let Some(rv) = meta_str(&obj, "resourceVersion") {
+            if Some(rv) != meta_str(&current, "resourceVersion") {
+                return Err(ApiError::conflict(rt, name));
+            }
+        }
+        // Fields the server owns survive whatever the client sent.
+        for field in ["uid", "creationTimestamp", "generation", "namespace", "name"] {
+            match current["metadata"].get(field) {
+                Some(v) => obj["metadata"][field] = v.clone(),
+                None => {
+                    if let Some(m) = obj["metadata"].as_object_mut() {
+                        m.remove(field);
+                    }
+                }
+            }
+        }
+        obj["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"].clone();
+        if obj == current {
+            // Kubernetes does not write (nor bump the resource version) for a no-op update.
+            return Ok(current);
+        }
+        if rt.has_spec && obj.get("spec") != current.get("spec") {
+            let generation = current["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
+            obj["metadata"]["generation"] = json!(generation);
+        }
+        state.rv += 1;
+        obj["metadata"]["resourceVersion"] = json!(state.rv.to_string());
+        state.objects.insert(k, obj.clone());
+        self.record(&mut state, ChangeKind::Modified, rt, obj.clone());
+        Ok(obj)
+    }
+
+    /// Deletes an object; returns it as it was. Deleting a namespace deletes what is in it.
+    pub fn delete(
+        &self,
+        rt: &'static ResourceType,
+        ns: Option<&str>,
+        name: &str,
+        pre: &Preconditions,
+    ) -> Result<Value, ApiError> {
+        let mut state = self.lock();
+        let namespace = if rt.namespaced { ns.unwrap_or("default") } else { "" };
+        let k = key(rt, namespace, name);
+        let current = state.objects.get(&k).ok_or_else(|| ApiError::not_found(rt, name))?;
+        if let Some(uid) = &pre.uid {
+            let actual = meta_str(current, "uid").unwrap_or_default();
+            if actual != uid {
+                return Err(ApiError::precondition_failed(
+                    rt,
+                    name,
+                    format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"),
+                ));
+            }
+        }
+        if let Some(rv) = &pre.resource_version {
+            let actual = meta_str(current, "resourceVersion").unwrap_or_default();
+            if actual != rv {
+                return Err(ApiError::precondition_failed(rt, name, format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {actual}")));
+            }
+        }
+        let mut removed = Vec::new();
+        if std::ptr::eq(rt, &NAMESPACES) {
+            let inside: Vec<Key> = state.objects.keys().filter(|(_, _, n, _)| n == name).cloned().collect();
+            for k in inside {
+                if let Some(obj) = state.objects.remove(&k) {
+                    removed.push((crate::resources::find(k.0, "v1", k.1), obj));
+                }
+            }
+        }
+        let Some(obj) = state.objects.remove(&k) else { return Err(ApiError::not_found(rt, name)) };
+        removed.push((Some(rt), obj.clone()));
+        for (rt, mut gone) in removed {
+            state.rv += 1;
+            gone["metadata"]["resourceVersion"] = json!(state.rv.to_string());
+            if let Some(rt) = rt {
+                self.record(&mut state, ChangeKind::Deleted, rt, gone);
+            }
+        }
+        Ok(obj)
+    }
+
+    /// The changes after `rv` still in the history, and a receiver for the ones to come, taken
+    /// together so that none is missed. 410 Gone when `rv` is older than the history.
+    pub fn watch_from(&self, rv: u64) -> Result<(Vec<Change>, broadcast::Receiver<Change>), ApiError> {
+        let state = self.lock();
+        let oldest = state.history.front().map_or(state.rv, |c| c.rv.saturating_sub(1));
+        if rv < oldest {
+            return Err(ApiError::expired(rv, oldest));
+        }
+        let backlog = state.history.iter().filter(|c| c.rv > rv).cloned().collect();
+        Ok((backlog, self.changes.subscribe()))
+    }
+}
+
+/// Fills in or checks `apiVersion` and `kind`.
+fn check_kind(rt: &ResourceType, obj: &mut Value) -> Result<(), ApiError> {
+    let api_version = rt.api_version();
+    match obj.get("kind").and_then(Value::as_str) {
+        None | Some("") => obj["kind"] = json!(rt.kind),
+        Some(k) if k == rt.kind => {}
+        Some(k) => {
+            return Err(ApiError::bad_request(
+                format!(
+                    "the API version in the data ({}) does not match the expected API version ({api_version})",
+                    obj.get("apiVersion").and_then(Value::as_str).unwrap_or("")
+                ) + &format!(" or kind {k} is not {}", rt.kind),
+            ))
+        }
+    }
+    match obj.get("apiVersion").and_then(Value::as_str) {
+        None | Some("") => obj["apiVersion"] = json!(api_version),
+        Some(v) if v == api_version => {}
+        Some(v) => {
+            return Err(ApiError::bad_request(format!(
+                "the API version in the data ({v}) does not match the expected API version ({api_version})"
+            )))
+        }
+    }
+    if obj.get("metadata").is_none_or(Value::is_null) {
+        obj["metadata"] = json!({});
+    }
+    Ok(())
+}

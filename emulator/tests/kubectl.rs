@@ -1,0 +1,137 @@
+//! The real `kubectl` binary against the emulator on a loopback port, compared with what
+//! Kubernetes prints.
+
+use emulator::Emulator;
+use std::path::PathBuf;
+use tokio::process::Command;
+
+struct Cluster {
+    kubeconfig: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+async fn cluster() -> Cluster {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, Emulator::new().router()).await.expect("serve") });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, Emulator::kubeconfig(&format!("http://{addr}"))).expect("kubeconfig");
+    Cluster { kubeconfig, _dir: dir }
+}
+
+impl Cluster {
+    /// Runs kubectl; returns (success, stdout, stderr).
+    async fn kubectl(&self, args: &[&str]) -> (bool, String, String) {
+        let out = Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .args(args)
+            .output()
+            .await
+            .expect("kubectl must be installed (cargo xtask test installs it)");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    async fn ok(&self, args: &[&str]) -> String {
+        let (ok, out, err) = self.kubectl(args).await;
+        assert!(ok, "kubectl {args:?} failed: {err}");
+        out
+    }
+
+    async fn fails(&self, args: &[&str]) -> String {
+        let (ok, out, err) = self.kubectl(args).await;
+        assert!(!ok, "kubectl {args:?} should fail, printed {out}");
+        err
+    }
+}
+
+const CONFIGMAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: envoy-config\n  labels:\n    app: envoy\ndata:\n  envoy.yaml: 'admin: {}'\n";
+
+fn write_manifest(c: &Cluster, text: &str) -> String {
+    let p = c.kubeconfig.with_file_name("manifest.yaml");
+    std::fs::write(&p, text).expect("manifest");
+    p.to_string_lossy().into_owned()
+}
+
+#[tokio::test]
+async fn namespaces_of_a_new_cluster() {
+    let c = cluster().await;
+    let out = c.ok(&["get", "namespaces", "-o", "name"]).await;
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        vec!["namespace/default", "namespace/kube-public", "namespace/kube-system"]
+    );
+    let out = c.ok(&["api-versions"]).await;
+    assert!(out.lines().any(|l| l == "v1"), "{out}");
+}
+
+#[tokio::test]
+async fn create_get_label_patch_delete_a_configmap() {
+    let c = cluster().await;
+    let file = write_manifest(&c, CONFIGMAP);
+    // Client-side schema validation needs the OpenAPI document, which is not served yet.
+    assert_eq!(c.ok(&["create", "--validate=false", "-f", &file]).await.trim(), "configmap/envoy-config created");
+    let err = c.fails(&["create", "--validate=false", "-f", &file]).await;
+    assert!(
+        err.contains("Error from server (AlreadyExists)") && err.contains("configmaps \"envoy-config\" already exists"),
+        "{err}"
+    );
+
+    assert_eq!(c.ok(&["get", "cm", "envoy-config", "-o", "jsonpath={.data.envoy\\.yaml}"]).await, "admin: {}");
+    assert_eq!(
+        c.ok(&["label", "configmap", "envoy-config", "tier=edge"]).await.trim(),
+        "configmap/envoy-config labeled"
+    );
+    assert_eq!(c.ok(&["get", "cm", "-l", "tier=edge", "-o", "name"]).await.trim(), "configmap/envoy-config");
+    assert_eq!(c.ok(&["get", "cm", "-l", "tier!=edge", "-o", "name"]).await.trim(), "");
+
+    c.ok(&["patch", "cm", "envoy-config", "--type=merge", "-p", r#"{"data":{"extra":"1"}}"#]).await;
+    c.ok(&[
+        "patch",
+        "cm",
+        "envoy-config",
+        "--type=json",
+        "-p",
+        r#"[{"op":"replace","path":"/data/extra","value":"2"}]"#,
+    ])
+    .await;
+    assert_eq!(c.ok(&["get", "cm", "envoy-config", "-o", "jsonpath={.data.extra}"]).await, "2");
+
+    let json = c.ok(&["get", "cm", "envoy-config", "-o", "json"]).await;
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(v["kind"], "ConfigMap");
+    assert!(v["metadata"]["uid"].is_string() && v["metadata"]["resourceVersion"].is_string());
+
+    assert_eq!(c.ok(&["delete", "cm", "envoy-config"]).await.trim(), "configmap \"envoy-config\" deleted");
+    let err = c.fails(&["get", "cm", "envoy-config"]).await;
+    assert_eq!(err.trim(), "Error from server (NotFound): configmaps \"envoy-config\" not found");
+}
+
+#[tokio::test]
+async fn replace_with_a_stale_resource_version_is_a_conflict() {
+    let c = cluster().await;
+    let file = write_manifest(&c, CONFIGMAP);
+    c.ok(&["create", "--validate=false", "-f", &file]).await;
+    let stale = c.ok(&["get", "cm", "envoy-config", "-o", "yaml"]).await;
+    c.ok(&["label", "cm", "envoy-config", "changed=yes"]).await;
+    let file = write_manifest(&c, &stale);
+    let err = c.fails(&["replace", "--validate=false", "-f", &file]).await;
+    assert!(
+        err.contains("Error from server (Conflict)")
+            && err.contains("Operation cannot be fulfilled on configmaps \"envoy-config\": the object has been modified; please apply your changes to the latest version and try again"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn objects_in_a_missing_namespace_are_refused() {
+    let c = cluster().await;
+    let file = write_manifest(&c, CONFIGMAP);
+    let err = c.fails(&["create", "--validate=false", "-n", "logging", "-f", &file]).await;
+    assert!(err.contains("namespaces \"logging\" not found"), "{err}");
+}
