@@ -1,15 +1,16 @@
-//! The HTTP routes: thin handlers over the [`Store`].
+//! The HTTP routes: one dispatcher that resolves a Kubernetes API path to a resource type and
+//! verb, and thin handlers over the [`Store`].
 
 use crate::discovery;
 use crate::error::ApiError;
-use crate::resources::{self, ResourceType, NAMESPACES};
+use crate::resources::{ResourceType, NAMESPACES, PODS};
 use crate::selector::{FieldSelector, LabelSelector};
-use crate::store::{Change, Preconditions, Store};
+use crate::store::{Change, FieldValidation, Preconditions, Store, WriteOptions, Written};
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -22,45 +23,171 @@ type Shared = State<Arc<Store>>;
 
 /// The API server's routes.
 pub fn router(store: Arc<Store>) -> Router {
-    let collection = get(collection_get).post(collection_post);
-    let item = get(item_get).put(item_put).patch(item_patch).delete(item_delete);
     Router::new()
         .route("/version", get(|| async { Json(discovery::version()) }))
         .route("/api", get(|| async { Json(discovery::core_versions()) }))
-        .route("/apis", get(|| async { Json(discovery::groups()) }))
-        .route("/api/{version}", get(core_resources))
-        .route("/api/v1/namespaces", get(namespaces_get).post(namespaces_post))
-        .route(
-            "/api/v1/namespaces/{name}",
-            get(namespace_get).put(namespace_put).patch(namespace_patch).delete(namespace_delete),
-        )
-        .route("/api/v1/{plural}", get(all_namespaces_get))
-        .route("/api/v1/namespaces/{ns}/{plural}", collection)
-        .route("/api/v1/namespaces/{ns}/{plural}/{name}", item)
+        .route("/apis", get(|State(s): Shared| async move { Json(discovery::groups(&s.registry.all())) }))
+        .route("/api/{version}", get(core_discovery))
+        .route("/apis/{group}/{version}", get(group_discovery))
+        .route("/api/{version}/{*rest}", any(core_dispatch))
+        .route("/apis/{group}/{version}/{*rest}", any(group_dispatch))
         .fallback(|| async { ApiError::no_such_path() })
         .with_state(store)
 }
 
-async fn core_resources(Path(version): Path<String>) -> Result<Json<Value>, ApiError> {
-    discovery::resources("", &version).map(Json).ok_or_else(ApiError::no_such_path)
+async fn core_discovery(State(s): Shared, Path(version): Path<String>) -> Result<Json<Value>, ApiError> {
+    discovery::resources(&s.registry.all(), "", &version).map(Json).ok_or_else(ApiError::no_such_path)
 }
 
-fn resource(plural: &str) -> Result<&'static ResourceType, ApiError> {
-    resources::find("", "v1", plural).ok_or_else(ApiError::no_such_path)
+async fn group_discovery(
+    State(s): Shared,
+    Path((group, version)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    discovery::resources(&s.registry.all(), &group, &version).map(Json).ok_or_else(ApiError::no_such_path)
 }
 
-fn namespaced(plural: &str) -> Result<&'static ResourceType, ApiError> {
-    let rt = resource(plural)?;
-    if rt.namespaced {
-        Ok(rt)
-    } else {
-        Err(ApiError::no_such_path())
+/// A request, resolved.
+struct Target {
+    rt: &'static ResourceType,
+    namespace: Option<String>,
+    name: Option<String>,
+    subresource: Option<String>,
+}
+
+/// Resolves the path below `/api/{version}` or `/apis/{group}/{version}`.
+fn resolve(s: &Store, group: &str, version: &str, rest: &str) -> Result<Target, ApiError> {
+    let segs: Vec<&str> = rest.split('/').filter(|x| !x.is_empty()).collect();
+    let find = |plural: &str| s.registry.find(group, version, plural);
+    // `namespaces/{ns}/{plural}/...` when {plural} is a namespaced type; otherwise a
+    // cluster-scoped path (which includes `namespaces/{name}` itself).
+    if let ["namespaces", ns, plural, more @ ..] = segs.as_slice() {
+        if let Some(rt) = find(plural).filter(|rt| rt.namespaced) {
+            if more.len() <= 2 {
+                return Ok(Target {
+                    rt,
+                    namespace: Some((*ns).to_owned()),
+                    name: more.first().map(|x| (*x).to_owned()),
+                    subresource: more.get(1).map(|x| (*x).to_owned()),
+                });
+            }
+        }
+    }
+    match segs.as_slice() {
+        [plural, more @ ..] if more.len() <= 2 => {
+            let rt = find(plural).ok_or_else(ApiError::no_such_path)?;
+            if rt.namespaced && !more.is_empty() {
+                return Err(ApiError::no_such_path());
+            }
+            Ok(Target {
+                rt,
+                namespace: None,
+                name: more.first().map(|x| (*x).to_owned()),
+                subresource: more.get(1).map(|x| (*x).to_owned()),
+            })
+        }
+        _ => Err(ApiError::no_such_path()),
+    }
+}
+
+async fn core_dispatch(
+    State(s): Shared,
+    Path((version, rest)): Path<(String, String)>,
+    method: Method,
+    Query(q): Params,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let target = resolve(&s, "", &version, &rest)?;
+    dispatch(s, target, method, q, headers, body).await
+}
+
+async fn group_dispatch(
+    State(s): Shared,
+    Path((group, version, rest)): Path<(String, String, String)>,
+    method: Method,
+    Query(q): Params,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let target = resolve(&s, &group, &version, &rest)?;
+    dispatch(s, target, method, q, headers, body).await
+}
+
+fn write_options(q: &HashMap<String, String>) -> Result<WriteOptions, ApiError> {
+    let dry_run = match q.get("dryRun").map(String::as_str) {
+        None | Some("") => false,
+        Some("All") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "unsupported dry run value {other:?}: only \"All\" is supported"
+            )))
+        }
+    };
+    let field_validation = match q.get("fieldValidation").map(String::as_str) {
+        None | Some("") | Some("Warn") => FieldValidation::Warn,
+        Some("Ignore") => FieldValidation::Ignore,
+        Some("Strict") => FieldValidation::Strict,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "fieldValidation must be one of \"Ignore\", \"Warn\" or \"Strict\", got {other:?}"
+            )))
+        }
+    };
+    Ok(WriteOptions { dry_run, field_validation })
+}
+
+fn written(code: StatusCode, w: Written) -> Response {
+    let mut resp = (code, Json(w.object)).into_response();
+    for warning in w.warnings {
+        if let Ok(v) = HeaderValue::from_str(&format!("299 - \"{}\"", warning.replace('"', "\\\""))) {
+            resp.headers_mut().append(header::WARNING, v);
+        }
+    }
+    resp
+}
+
+async fn dispatch(
+    s: Arc<Store>,
+    t: Target,
+    method: Method,
+    q: HashMap<String, String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let rt = t.rt;
+    let ns = t.namespace.as_deref();
+    let status = match t.subresource.as_deref() {
+        None => false,
+        Some("status") if rt.status_subresource => true,
+        Some(_) => return Err(ApiError::no_such_path()),
+    };
+    match (method, t.name.as_deref()) {
+        (Method::GET, None) => list_or_watch(s, rt, t.namespace, q).await,
+        (Method::POST, None) => {
+            let opts = write_options(&q)?;
+            let w = s.create(rt, ns, json_request(&headers, &body)?, &opts)?;
+            Ok(written(StatusCode::CREATED, w))
+        }
+        (Method::GET, Some(name)) => Ok(Json(s.get(rt, ns, name)?).into_response()),
+        (Method::PUT, Some(name)) => {
+            let opts = write_options(&q)?;
+            Ok(written(StatusCode::OK, s.update(rt, ns, name, json_request(&headers, &body)?, status, &opts)?))
+        }
+        (Method::PATCH, Some(name)) => {
+            let opts = write_options(&q)?;
+            let patched = patch(&s, rt, ns, name, &headers, &body)?;
+            Ok(written(StatusCode::OK, s.update(rt, ns, name, patched, status, &opts)?))
+        }
+        (Method::DELETE, Some(name)) if !status => {
+            let opts = write_options(&q)?;
+            delete(&s, rt, ns, name, &body, &opts)
+        }
+        (m, _) => Err(ApiError::method_not_allowed(m.as_str(), rt)),
     }
 }
 
 /// The JSON body of a create or replace. Protobuf (which kubectl tries first for built-in types)
-/// is refused with 415, upon which clients fall back to JSON, as with a server that does not
-/// speak protobuf.
+/// is refused with 415.
 fn json_request(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
     let mime = content_type.split(';').next().unwrap_or("").trim();
@@ -74,114 +201,7 @@ fn body_json(body: &Bytes) -> Result<Value, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))
 }
 
-// ---- namespaces (cluster-scoped) ----
-
-async fn namespaces_get(State(s): Shared, Query(q): Params) -> Result<Response, ApiError> {
-    list_or_watch(s, &NAMESPACES, None, q).await
-}
-
-async fn namespaces_post(State(s): Shared, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
-    let obj = s.create(&NAMESPACES, None, json_request(&headers, &body)?)?;
-    Ok((StatusCode::CREATED, Json(obj)).into_response())
-}
-
-async fn namespace_get(State(s): Shared, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(s.get(&NAMESPACES, None, &name)?))
-}
-
-async fn namespace_put(
-    State(s): Shared,
-    Path(name): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(s.update(&NAMESPACES, None, &name, json_request(&headers, &body)?)?))
-}
-
-async fn namespace_patch(
-    State(s): Shared,
-    Path(name): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    patch(&s, &NAMESPACES, None, &name, &headers, &body).map(Json)
-}
-
-async fn namespace_delete(State(s): Shared, Path(name): Path<String>, body: Bytes) -> Result<Response, ApiError> {
-    delete(&s, &NAMESPACES, None, &name, &body)
-}
-
-// ---- namespaced types ----
-
-async fn all_namespaces_get(
-    State(s): Shared,
-    Path(plural): Path<String>,
-    Query(q): Params,
-) -> Result<Response, ApiError> {
-    let rt = namespaced(&plural)?;
-    list_or_watch(s, rt, None, q).await
-}
-
-async fn collection_get(
-    State(s): Shared,
-    Path((ns, plural)): Path<(String, String)>,
-    Query(q): Params,
-) -> Result<Response, ApiError> {
-    let rt = namespaced(&plural)?;
-    list_or_watch(s, rt, Some(ns), q).await
-}
-
-async fn collection_post(
-    State(s): Shared,
-    Path((ns, plural)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let rt = namespaced(&plural)?;
-    let obj = s.create(rt, Some(&ns), json_request(&headers, &body)?)?;
-    Ok((StatusCode::CREATED, Json(obj)).into_response())
-}
-
-async fn item_get(
-    State(s): Shared,
-    Path((ns, plural, name)): Path<(String, String, String)>,
-) -> Result<Json<Value>, ApiError> {
-    let rt = namespaced(&plural)?;
-    Ok(Json(s.get(rt, Some(&ns), &name)?))
-}
-
-async fn item_put(
-    State(s): Shared,
-    Path((ns, plural, name)): Path<(String, String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let rt = namespaced(&plural)?;
-    Ok(Json(s.update(rt, Some(&ns), &name, json_request(&headers, &body)?)?))
-}
-
-async fn item_patch(
-    State(s): Shared,
-    Path((ns, plural, name)): Path<(String, String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let rt = namespaced(&plural)?;
-    patch(&s, rt, Some(&ns), &name, &headers, &body).map(Json)
-}
-
-async fn item_delete(
-    State(s): Shared,
-    Path((ns, plural, name)): Path<(String, String, String)>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let rt = namespaced(&plural)?;
-    delete(&s, rt, Some(&ns), &name, &body)
-}
-
-// ---- shared verbs ----
-
-/// Applies a JSON patch or a merge patch to the stored object and writes the result.
+/// The stored object with a JSON patch or a merge patch applied (not yet written).
 fn patch(
     s: &Store,
     rt: &'static ResourceType,
@@ -208,7 +228,7 @@ fn patch(
         }
         other => return Err(ApiError::unsupported_media_type(other)),
     }
-    s.update(rt, ns, name, obj)
+    Ok(obj)
 }
 
 fn delete(
@@ -217,19 +237,23 @@ fn delete(
     ns: Option<&str>,
     name: &str,
     body: &Bytes,
+    opts: &WriteOptions,
 ) -> Result<Response, ApiError> {
     let options = if body.is_empty() { Value::Null } else { body_json(body)? };
     let pre = Preconditions {
         uid: options.pointer("/preconditions/uid").and_then(Value::as_str).map(str::to_owned),
         resource_version: options.pointer("/preconditions/resourceVersion").and_then(Value::as_str).map(str::to_owned),
     };
-    let gone = s.delete(rt, ns, name, &pre)?;
+    let gone = s.delete(rt, ns, name, &pre, opts)?;
     // Kubernetes answers a finished delete with a Status, and one that is still under way
     // (graceful pods, namespaces) with the object.
-    if std::ptr::eq(rt, &resources::PODS) || std::ptr::eq(rt, &NAMESPACES) {
+    if std::ptr::eq(rt, &PODS) || std::ptr::eq(rt, &NAMESPACES) {
         return Ok(Json(gone).into_response());
     }
     let mut details = json!({"name": name, "kind": rt.plural});
+    if !rt.group.is_empty() {
+        details["group"] = json!(rt.group);
+    }
     if let Some(uid) = gone.pointer("/metadata/uid") {
         details["uid"] = uid.clone();
     }
@@ -252,13 +276,13 @@ async fn list_or_watch(
     if truthy(&q, "watch") {
         return watch(s, rt, ns, q, labels, fields);
     }
-    let (mut items, rv) = s.list(rt, ns.as_deref(), &labels, &fields);
+    let (items, rv) = s.list(rt, ns.as_deref(), &labels, &fields);
     // Paging: the continue token is the position after the last item returned.
-    if let Some(token) = q.get("continue").filter(|t| !t.is_empty()) {
-        let start: usize = token.parse().map_err(|_| ApiError::bad_request("invalid continue token"))?;
-        items = items.into_iter().skip(start).collect();
-    }
-    let offset: usize = q.get("continue").and_then(|t| t.parse().ok()).unwrap_or(0);
+    let offset: usize = match q.get("continue").filter(|t| !t.is_empty()) {
+        Some(token) => token.parse().map_err(|_| ApiError::bad_request("invalid continue token"))?,
+        None => 0,
+    };
+    let mut items: Vec<Value> = items.into_iter().skip(offset).collect();
     let mut metadata = json!({"resourceVersion": rv.to_string()});
     if let Some(limit) = q.get("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0) {
         if items.len() > limit {
@@ -269,7 +293,7 @@ async fn list_or_watch(
         }
     }
     Ok(Json(json!({
-        "kind": format!("{}List", rt.kind),
+        "kind": rt.list_kind,
         "apiVersion": rt.api_version(),
         "metadata": metadata,
         "items": items,
@@ -304,7 +328,8 @@ fn watch(
     let bookmarks = truthy(&q, "allowWatchBookmarks");
     let timeout = q.get("timeoutSeconds").and_then(|t| t.parse::<u64>().ok()).map(Duration::from_secs);
     let relevant = move |c: &Change| {
-        std::ptr::eq(c.resource, rt)
+        c.resource.group == rt.group
+            && c.resource.plural == rt.plural
             && ns.as_deref().is_none_or(|n| c.object.pointer("/metadata/namespace").and_then(Value::as_str) == Some(n))
             && labels.matches(&c.object)
             && fields.matches(&c.object)

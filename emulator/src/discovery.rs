@@ -1,7 +1,8 @@
 //! Discovery: what the server serves, as kubectl and kube-rs ask for it.
 
-use crate::resources::ALL;
+use crate::resources::ResourceType;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
 const VERBS: [&str; 8] = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
@@ -29,27 +30,48 @@ pub fn core_versions() -> Value {
     })
 }
 
-/// `GET /apis`: the named groups (none yet).
-pub fn groups() -> Value {
-    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": []})
+/// `GET /apis`: the named groups and their versions.
+pub fn groups(types: &[&ResourceType]) -> Value {
+    let mut by_group: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for t in types.iter().filter(|t| !t.group.is_empty()) {
+        let versions = by_group.entry(t.group).or_default();
+        if !versions.contains(&t.version) {
+            versions.push(t.version);
+        }
+    }
+    let groups: Vec<Value> = by_group
+        .into_iter()
+        .map(|(g, vs)| {
+            let versions: Vec<Value> =
+                vs.iter().map(|v| json!({"groupVersion": format!("{g}/{v}"), "version": v})).collect();
+            json!({"name": g, "versions": versions, "preferredVersion": versions[0]})
+        })
+        .collect();
+    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
 /// `GET /api/v1` or `/apis/{group}/{version}`.
-pub fn resources(group: &str, version: &str) -> Option<Value> {
-    let list: Vec<Value> = ALL
-        .iter()
-        .filter(|r| r.group == group && r.version == version)
-        .map(|r| {
-            json!({
-                "name": r.plural,
-                "singularName": r.singular,
+pub fn resources(types: &[&ResourceType], group: &str, version: &str) -> Option<Value> {
+    let mut list = Vec::new();
+    for r in types.iter().filter(|r| r.group == group && r.version == version) {
+        list.push(json!({
+            "name": r.plural,
+            "singularName": r.singular,
+            "namespaced": r.namespaced,
+            "kind": r.kind,
+            "verbs": VERBS,
+            "shortNames": r.short_names,
+        }));
+        if r.status_subresource {
+            list.push(json!({
+                "name": format!("{}/status", r.plural),
+                "singularName": "",
                 "namespaced": r.namespaced,
                 "kind": r.kind,
-                "verbs": VERBS,
-                "shortNames": r.short_names,
-            })
-        })
-        .collect();
+                "verbs": ["get", "patch", "update"],
+            }));
+        }
+    }
     if list.is_empty() {
         return None;
     }

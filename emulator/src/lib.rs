@@ -6,10 +6,12 @@
 //! [`Emulator::router`] is an axum `Router`, usable in-process
 //! (`kube::Client::new(router, "default")`) or served on a loopback port.
 //!
-//! Served now: namespaces, configmaps, secrets, pods and events (core/v1). The object store is
-//! in memory.
+//! Served now: namespaces, configmaps, secrets, pods and events (core/v1), and
+//! CustomResourceDefinitions, whose types are served as soon as they are created (with their
+//! `status` subresource and structural pruning). The object store is in memory.
 
 mod api;
+mod crd;
 mod discovery;
 mod error;
 pub mod resources;
@@ -17,7 +19,7 @@ mod selector;
 mod store;
 
 pub use error::ApiError;
-pub use store::Store;
+pub use store::{FieldValidation, Store, WriteOptions, Written};
 
 use axum::Router;
 use std::sync::Arc;
@@ -35,7 +37,7 @@ impl Emulator {
         for ns in ["default", "kube-system", "kube-public"] {
             let obj = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
             // The store is empty, so these cannot collide.
-            let _ = emulator.store.create(&resources::NAMESPACES, None, obj);
+            let _ = emulator.store.create(&resources::NAMESPACES, None, obj, &WriteOptions::default());
         }
         emulator
     }

@@ -1,8 +1,9 @@
 //! The object store: every object as JSON, one resource-version counter for the whole store (as
 //! etcd's revision), and a history of changes for watches.
 
+use crate::crd;
 use crate::error::ApiError;
-use crate::resources::{ResourceType, NAMESPACES};
+use crate::resources::{Registry, ResourceType, CRDS, NAMESPACES};
 use crate::selector::{FieldSelector, LabelSelector};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, VecDeque};
@@ -65,12 +66,48 @@ struct State {
 pub struct Store {
     state: Mutex<State>,
     changes: broadcast::Sender<Change>,
+    /// The types served (CRDs add to it).
+    pub registry: Registry,
 }
 
 impl Default for Store {
     fn default() -> Self {
-        Self { state: Mutex::new(State::default()), changes: broadcast::channel(HISTORY).0 }
+        Self {
+            state: Mutex::new(State::default()),
+            changes: broadcast::channel(HISTORY).0,
+            registry: Registry::default(),
+        }
     }
+}
+
+/// What to do with fields a custom resource's schema does not declare (`fieldValidation`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FieldValidation {
+    /// Drop them silently.
+    Ignore,
+    /// Drop them and say so in `Warning` headers (the server's default).
+    #[default]
+    Warn,
+    /// Refuse the request.
+    Strict,
+}
+
+/// Options of a write.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WriteOptions {
+    /// `dryRun=All`: check and answer, but store nothing.
+    pub dry_run: bool,
+    /// `fieldValidation`.
+    pub field_validation: FieldValidation,
+}
+
+/// The result of a write: the object as stored, and warnings for the client.
+#[derive(Debug)]
+pub struct Written {
+    /// The object.
+    pub object: Value,
+    /// Warnings (`Warning` headers).
+    pub warnings: Vec<String>,
 }
 
 /// Preconditions of a delete (`DeleteOptions.preconditions`).
@@ -132,12 +169,39 @@ impl Store {
         self.lock().rv
     }
 
+    /// Prunes a custom object against its schema, as `fieldValidation` says.
+    fn prune(&self, rt: &ResourceType, obj: &mut Value, opts: &WriteOptions) -> Result<Vec<String>, ApiError> {
+        let Some(schema) = &rt.schema else { return Ok(Vec::new()) };
+        let unknown = crd::prune(obj, schema);
+        if unknown.is_empty() || opts.field_validation == FieldValidation::Ignore {
+            return Ok(Vec::new());
+        }
+        let fields: Vec<String> = unknown.iter().map(|f| format!("unknown field \"{f}\"")).collect();
+        if opts.field_validation == FieldValidation::Strict {
+            return Err(ApiError::bad_request(format!(
+                "{} in version \"{}\" cannot be handled as a {}: strict decoding error: {}",
+                rt.kind,
+                rt.api_version(),
+                rt.kind,
+                fields.join(", ")
+            )));
+        }
+        Ok(fields)
+    }
+
     /// Creates an object. `ns` is the namespace of the request path (namespaced types only).
-    pub fn create(&self, rt: &'static ResourceType, ns: Option<&str>, mut obj: Value) -> Result<Value, ApiError> {
+    pub fn create(
+        &self,
+        rt: &'static ResourceType,
+        ns: Option<&str>,
+        mut obj: Value,
+        opts: &WriteOptions,
+    ) -> Result<Written, ApiError> {
         if !obj.is_object() {
             return Err(ApiError::bad_request("the body of the request must be a JSON object"));
         }
         check_kind(rt, &mut obj)?;
+        let warnings = self.prune(rt, &mut obj, opts)?;
         let mut state = self.lock();
         let name = match meta_str(&obj, "name") {
             Some(n) => n.to_owned(),
@@ -169,7 +233,7 @@ impl Store {
         if state.objects.contains_key(&k) {
             return Err(ApiError::already_exists(rt, &name));
         }
-        state.rv += 1;
+        let new_types = if std::ptr::eq(rt, &CRDS) { Some(crd::types_of(&obj)?) } else { None };
         let meta =
             obj["metadata"].as_object_mut().ok_or_else(|| ApiError::bad_request("metadata must be an object"))?;
         meta.insert("name".into(), json!(name));
@@ -177,18 +241,33 @@ impl Store {
             meta.insert("namespace".into(), json!(namespace));
         }
         meta.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
-        meta.insert("resourceVersion".into(), json!(state.rv.to_string()));
         meta.insert("creationTimestamp".into(), json!(now()));
-        if rt.has_spec {
+        if rt.generation {
             meta.insert("generation".into(), json!(1));
         }
         if std::ptr::eq(rt, &NAMESPACES) {
             obj["spec"] = json!({"finalizers": ["kubernetes"]});
             obj["status"] = json!({"phase": "Active"});
+        } else if std::ptr::eq(rt, &CRDS) {
+            obj["status"] = crd::established_status(&obj, &now());
+        } else if rt.schema.is_some() && rt.status_subresource {
+            // A custom object's status is written through /status only.
+            if let Some(m) = obj.as_object_mut() {
+                m.remove("status");
+            }
         }
+        if opts.dry_run {
+            return Ok(Written { object: obj, warnings });
+        }
+        state.rv += 1;
+        obj["metadata"]["resourceVersion"] = json!(state.rv.to_string());
         state.objects.insert(k, obj.clone());
         self.record(&mut state, ChangeKind::Added, rt, obj.clone());
-        Ok(obj)
+        drop(state);
+        for t in new_types.into_iter().flatten() {
+            self.registry.register(t);
+        }
+        Ok(Written { object: obj, warnings })
     }
 
     /// The namespace an object goes to, checking that it exists and agrees with the body.
@@ -238,20 +317,30 @@ impl Store {
             .map(|(_, v)| v)
             .filter(|v| labels.matches(v) && fields.matches(v))
             .cloned()
+            .map(|mut v| {
+                // One stored object serves every version of a custom type.
+                v["apiVersion"] = json!(rt.api_version());
+                v
+            })
             .collect();
         (items, state.rv)
     }
 
-    /// Replaces an object. A `metadata.resourceVersion` in the body must be the current one
-    /// (409 Conflict otherwise); without one the update is unconditional, as Kubernetes allows
-    /// for these types.
+    /// Replaces an object, or with `status` only its status (the `/status` subresource).
+    ///
+    /// A `metadata.resourceVersion` in the body must be the current one (409 Conflict
+    /// otherwise); without one the update is unconditional, as Kubernetes allows for these types.
+    /// Where status is a subresource, a write to the object keeps the stored status, and a
+    /// write to `/status` keeps everything else.
     pub fn update(
         &self,
         rt: &'static ResourceType,
         ns: Option<&str>,
         name: &str,
         mut obj: Value,
-    ) -> Result<Value, ApiError> {
+        status: bool,
+        opts: &WriteOptions,
+    ) -> Result<Written, ApiError> {
         if !obj.is_object() {
             return Err(ApiError::bad_request("the body of the request must be a JSON object"));
         }
@@ -263,6 +352,7 @@ impl Store {
                 )));
             }
         }
+        let warnings = self.prune(rt, &mut obj, opts)?;
         let mut state = self.lock();
         let namespace = self.namespace_for(&state, rt, ns, &obj)?;
         let k = key(rt, &namespace, name);
@@ -270,6 +360,27 @@ impl Store {
         if let Some(rv) = meta_str(&obj, "resourceVersion") {
             if Some(rv) != meta_str(&current, "resourceVersion") {
                 return Err(ApiError::conflict(rt, name));
+            }
+        }
+        if status {
+            let new_status = obj.get("status").cloned();
+            obj = current.clone();
+            match new_status {
+                Some(st) => obj["status"] = st,
+                None => {
+                    if let Some(m) = obj.as_object_mut() {
+                        m.remove("status");
+                    }
+                }
+            }
+        } else if rt.status_subresource {
+            match current.get("status") {
+                Some(st) => obj["status"] = st.clone(),
+                None => {
+                    if let Some(m) = obj.as_object_mut() {
+                        m.remove("status");
+                    }
+                }
             }
         }
         // Fields the server owns survive whatever the client sent.
@@ -284,28 +395,43 @@ impl Store {
             }
         }
         obj["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"].clone();
+        let new_types = if std::ptr::eq(rt, &CRDS) {
+            obj["status"] = current.get("status").cloned().unwrap_or(Value::Null);
+            Some(crd::types_of(&obj)?)
+        } else {
+            None
+        };
         if obj == current {
             // Kubernetes does not write (nor bump the resource version) for a no-op update.
-            return Ok(current);
+            return Ok(Written { object: current, warnings });
         }
-        if rt.has_spec && obj.get("spec") != current.get("spec") {
+        if rt.generation && without_meta_and_status(&obj) != without_meta_and_status(&current) {
             let generation = current["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
             obj["metadata"]["generation"] = json!(generation);
+        }
+        if opts.dry_run {
+            return Ok(Written { object: obj, warnings });
         }
         state.rv += 1;
         obj["metadata"]["resourceVersion"] = json!(state.rv.to_string());
         state.objects.insert(k, obj.clone());
         self.record(&mut state, ChangeKind::Modified, rt, obj.clone());
-        Ok(obj)
+        drop(state);
+        for t in new_types.into_iter().flatten() {
+            self.registry.register(t);
+        }
+        Ok(Written { object: obj, warnings })
     }
 
-    /// Deletes an object; returns it as it was. Deleting a namespace deletes what is in it.
+    /// Deletes an object; returns it as it was. Deleting a namespace deletes what is in it, and
+    /// deleting a CRD deletes its objects and stops serving its type.
     pub fn delete(
         &self,
         rt: &'static ResourceType,
         ns: Option<&str>,
         name: &str,
         pre: &Preconditions,
+        opts: &WriteOptions,
     ) -> Result<Value, ApiError> {
         let mut state = self.lock();
         let namespace = if rt.namespaced { ns.unwrap_or("default") } else { "" };
@@ -327,23 +453,46 @@ impl Store {
                 return Err(ApiError::precondition_failed(rt, name, format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {actual}")));
             }
         }
+        if opts.dry_run {
+            return Ok(current.clone());
+        }
+        let (crd_group, crd_plural) = if std::ptr::eq(rt, &CRDS) {
+            (
+                current.pointer("/spec/group").and_then(Value::as_str).unwrap_or("").to_owned(),
+                current.pointer("/spec/names/plural").and_then(Value::as_str).unwrap_or("").to_owned(),
+            )
+        } else {
+            (String::new(), String::new())
+        };
+        let types = self.registry.all();
+        let find = |g: &str, p: &str| types.iter().copied().find(|t| t.group == g && t.plural == p);
+        let doomed: Vec<Key> = state
+            .objects
+            .keys()
+            .filter(|(g, p, n, _)| {
+                (std::ptr::eq(rt, &NAMESPACES) && n == name)
+                    || (!crd_plural.is_empty() && *g == crd_group && *p == crd_plural)
+            })
+            .cloned()
+            .collect();
         let mut removed = Vec::new();
-        if std::ptr::eq(rt, &NAMESPACES) {
-            let inside: Vec<Key> = state.objects.keys().filter(|(_, _, n, _)| n == name).cloned().collect();
-            for k in inside {
-                if let Some(obj) = state.objects.remove(&k) {
-                    removed.push((crate::resources::find(k.0, "v1", k.1), obj));
-                }
+        for k in doomed {
+            if let Some(obj) = state.objects.remove(&k) {
+                removed.push((find(k.0, k.1), obj));
             }
         }
         let Some(obj) = state.objects.remove(&k) else { return Err(ApiError::not_found(rt, name)) };
         removed.push((Some(rt), obj.clone()));
-        for (rt, mut gone) in removed {
+        for (t, mut gone) in removed {
             state.rv += 1;
             gone["metadata"]["resourceVersion"] = json!(state.rv.to_string());
-            if let Some(rt) = rt {
-                self.record(&mut state, ChangeKind::Deleted, rt, gone);
+            if let Some(t) = t {
+                self.record(&mut state, ChangeKind::Deleted, t, gone);
             }
+        }
+        drop(state);
+        if !crd_plural.is_empty() {
+            self.registry.unregister(&crd_group, &crd_plural);
         }
         Ok(obj)
     }
@@ -359,6 +508,15 @@ impl Store {
         let backlog = state.history.iter().filter(|c| c.rv > rv).cloned().collect();
         Ok((backlog, self.changes.subscribe()))
     }
+}
+
+fn without_meta_and_status(obj: &Value) -> Value {
+    let mut v = obj.clone();
+    if let Some(m) = v.as_object_mut() {
+        m.remove("metadata");
+        m.remove("status");
+    }
+    v
 }
 
 /// Fills in or checks `apiVersion` and `kind`.

@@ -26,6 +26,8 @@ impl Cluster {
         let out = Command::new("kubectl")
             .arg("--kubeconfig")
             .arg(&self.kubeconfig)
+            .arg("--cache-dir")
+            .arg(self.kubeconfig.with_file_name("cache"))
             .args(args)
             .output()
             .await
@@ -134,4 +136,67 @@ async fn objects_in_a_missing_namespace_are_refused() {
     let file = write_manifest(&c, CONFIGMAP);
     let err = c.fails(&["create", "--validate=false", "-n", "logging", "-f", &file]).await;
     assert!(err.contains("namespaces \"logging\" not found"), "{err}");
+}
+
+const CRD: &str = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: pipelines.core.calyptia.com
+spec:
+  group: core.calyptia.com
+  scope: Namespaced
+  names: {plural: pipelines, singular: pipeline, kind: Pipeline, shortNames: [pl]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources: {status: {}}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              image: {type: string}
+              replicasCount: {type: integer}
+          status: {type: object, x-kubernetes-preserve-unknown-fields: true}
+"#;
+
+#[tokio::test]
+async fn a_crd_makes_its_resource_usable_by_kubectl() {
+    let c = cluster().await;
+    let file = write_manifest(&c, CRD);
+    assert_eq!(
+        c.ok(&["create", "--validate=false", "-f", &file]).await.trim(),
+        "customresourcedefinition.apiextensions.k8s.io/pipelines.core.calyptia.com created"
+    );
+    let established = c
+        .ok(&[
+            "get",
+            "crd",
+            "pipelines.core.calyptia.com",
+            "-o",
+            "jsonpath={.status.conditions[?(@.type==\"Established\")].status}",
+        ])
+        .await;
+    assert_eq!(established, "True");
+    let file = write_manifest(&c, "apiVersion: core.calyptia.com/v1\nkind: Pipeline\nmetadata:\n  name: logs\nspec:\n  image: fluent/fluent-bit:3.0\n  replicasCount: 2\n");
+    assert_eq!(
+        c.ok(&["create", "--validate=false", "-f", &file]).await.trim(),
+        "pipeline.core.calyptia.com/logs created"
+    );
+    assert_eq!(c.ok(&["get", "pipelines", "-o", "name"]).await.trim(), "pipeline.core.calyptia.com/logs");
+    assert_eq!(c.ok(&["get", "pl", "logs", "-o", "jsonpath={.spec.replicasCount}"]).await, "2");
+    c.ok(&["patch", "pipeline", "logs", "--type=merge", "-p", r#"{"spec":{"replicasCount":3}}"#]).await;
+    assert_eq!(c.ok(&["get", "pipeline", "logs", "-o", "jsonpath={.metadata.generation}"]).await, "2");
+    c.ok(&["delete", "crd", "pipelines.core.calyptia.com"]).await;
+    let err = c.fails(&["get", "pipelines"]).await;
+    // kubectl's discovery cache may still name the type; either way the server no longer has it.
+    assert!(
+        err.contains("the server doesn't have a resource type \"pipelines\"")
+            || err.contains("Unable to list \"core.calyptia.com/v1, Resource=pipelines\": the server could not find the requested resource"),
+        "{err}"
+    );
 }
