@@ -27,12 +27,18 @@ pub fn router(store: Arc<Store>) -> Router {
         .route("/version", get(|| async { Json(discovery::version()) }))
         .route("/api", get(|| async { Json(discovery::core_versions()) }))
         .route("/apis", get(|State(s): Shared| async move { Json(discovery::groups(&s.registry.all())) }))
+        .route("/openapi/v3", get(|State(s): Shared| async move { Json(crate::openapi::root(&s.registry.all())) }))
+        .route("/openapi/v3/{*gv}", get(openapi_gv))
         .route("/api/{version}", get(core_discovery))
         .route("/apis/{group}/{version}", get(group_discovery))
         .route("/api/{version}/{*rest}", any(core_dispatch))
         .route("/apis/{group}/{version}/{*rest}", any(group_dispatch))
         .fallback(|| async { ApiError::no_such_path() })
         .with_state(store)
+}
+
+async fn openapi_gv(State(s): Shared, Path(gv): Path<String>) -> Result<Json<Value>, ApiError> {
+    crate::openapi::group_version(&s.registry.all(), &gv).map(Json).ok_or_else(ApiError::no_such_path)
 }
 
 async fn core_discovery(State(s): Shared, Path(version): Path<String>) -> Result<Json<Value>, ApiError> {

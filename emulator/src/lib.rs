@@ -11,9 +11,11 @@
 //! `status` subresource and structural pruning). The object store is in memory.
 
 mod api;
+mod builtin;
 mod crd;
 mod discovery;
 mod error;
+mod openapi;
 pub mod resources;
 mod selector;
 mod store;

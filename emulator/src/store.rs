@@ -169,10 +169,28 @@ impl Store {
         self.lock().rv
     }
 
-    /// Prunes a custom object against its schema, as `fieldValidation` says.
+    /// Drops the fields an object's type does not have (built-in types: through their typed
+    /// form; custom types: structural pruning against the CRD's schema), as `fieldValidation`
+    /// says: silently, with warnings, or refusing the request.
     fn prune(&self, rt: &ResourceType, obj: &mut Value, opts: &WriteOptions) -> Result<Vec<String>, ApiError> {
-        let Some(schema) = &rt.schema else { return Ok(Vec::new()) };
-        let unknown = crd::prune(obj, schema);
+        let unknown = match crate::builtin::normalize(rt, obj) {
+            Some(Ok((typed, unknown))) => {
+                *obj = typed;
+                unknown
+            }
+            Some(Err(e)) => {
+                return Err(ApiError::bad_request(format!(
+                    "{} in version \"{}\" cannot be handled as a {}: {e}",
+                    rt.kind,
+                    rt.api_version(),
+                    rt.kind
+                )))
+            }
+            None => match &rt.schema {
+                Some(schema) => crd::prune(obj, schema),
+                None => Vec::new(),
+            },
+        };
         if unknown.is_empty() || opts.field_validation == FieldValidation::Ignore {
             return Ok(Vec::new());
         }

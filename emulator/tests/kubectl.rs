@@ -76,9 +76,8 @@ async fn namespaces_of_a_new_cluster() {
 async fn create_get_label_patch_delete_a_configmap() {
     let c = cluster().await;
     let file = write_manifest(&c, CONFIGMAP);
-    // Client-side schema validation needs the OpenAPI document, which is not served yet.
-    assert_eq!(c.ok(&["create", "--validate=false", "-f", &file]).await.trim(), "configmap/envoy-config created");
-    let err = c.fails(&["create", "--validate=false", "-f", &file]).await;
+    assert_eq!(c.ok(&["create", "-f", &file]).await.trim(), "configmap/envoy-config created");
+    let err = c.fails(&["create", "-f", &file]).await;
     assert!(
         err.contains("Error from server (AlreadyExists)") && err.contains("configmaps \"envoy-config\" already exists"),
         "{err}"
@@ -118,11 +117,11 @@ async fn create_get_label_patch_delete_a_configmap() {
 async fn replace_with_a_stale_resource_version_is_a_conflict() {
     let c = cluster().await;
     let file = write_manifest(&c, CONFIGMAP);
-    c.ok(&["create", "--validate=false", "-f", &file]).await;
+    c.ok(&["create", "-f", &file]).await;
     let stale = c.ok(&["get", "cm", "envoy-config", "-o", "yaml"]).await;
     c.ok(&["label", "cm", "envoy-config", "changed=yes"]).await;
     let file = write_manifest(&c, &stale);
-    let err = c.fails(&["replace", "--validate=false", "-f", &file]).await;
+    let err = c.fails(&["replace", "-f", &file]).await;
     assert!(
         err.contains("Error from server (Conflict)")
             && err.contains("Operation cannot be fulfilled on configmaps \"envoy-config\": the object has been modified; please apply your changes to the latest version and try again"),
@@ -134,7 +133,7 @@ async fn replace_with_a_stale_resource_version_is_a_conflict() {
 async fn objects_in_a_missing_namespace_are_refused() {
     let c = cluster().await;
     let file = write_manifest(&c, CONFIGMAP);
-    let err = c.fails(&["create", "--validate=false", "-n", "logging", "-f", &file]).await;
+    let err = c.fails(&["create", "-n", "logging", "-f", &file]).await;
     assert!(err.contains("namespaces \"logging\" not found"), "{err}");
 }
 
@@ -169,7 +168,7 @@ async fn a_crd_makes_its_resource_usable_by_kubectl() {
     let c = cluster().await;
     let file = write_manifest(&c, CRD);
     assert_eq!(
-        c.ok(&["create", "--validate=false", "-f", &file]).await.trim(),
+        c.ok(&["create", "-f", &file]).await.trim(),
         "customresourcedefinition.apiextensions.k8s.io/pipelines.core.calyptia.com created"
     );
     let established = c
@@ -183,10 +182,7 @@ async fn a_crd_makes_its_resource_usable_by_kubectl() {
         .await;
     assert_eq!(established, "True");
     let file = write_manifest(&c, "apiVersion: core.calyptia.com/v1\nkind: Pipeline\nmetadata:\n  name: logs\nspec:\n  image: fluent/fluent-bit:3.0\n  replicasCount: 2\n");
-    assert_eq!(
-        c.ok(&["create", "--validate=false", "-f", &file]).await.trim(),
-        "pipeline.core.calyptia.com/logs created"
-    );
+    assert_eq!(c.ok(&["create", "-f", &file]).await.trim(), "pipeline.core.calyptia.com/logs created");
     assert_eq!(c.ok(&["get", "pipelines", "-o", "name"]).await.trim(), "pipeline.core.calyptia.com/logs");
     assert_eq!(c.ok(&["get", "pl", "logs", "-o", "jsonpath={.spec.replicasCount}"]).await, "2");
     c.ok(&["patch", "pipeline", "logs", "--type=merge", "-p", r#"{"spec":{"replicasCount":3}}"#]).await;
@@ -198,5 +194,41 @@ async fn a_crd_makes_its_resource_usable_by_kubectl() {
         err.contains("the server doesn't have a resource type \"pipelines\"")
             || err.contains("Unable to list \"core.calyptia.com/v1, Resource=pipelines\": the server could not find the requested resource"),
         "{err}"
+    );
+}
+
+#[tokio::test]
+async fn strict_validation_refuses_unknown_fields_and_warn_drops_them() {
+    let c = cluster().await;
+    let file = write_manifest(&c, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\ndatax:\n  a: b\n");
+    let err = c.fails(&["create", "-f", &file]).await;
+    assert!(
+        err.contains("Error from server (BadRequest)")
+            && err.contains("ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"datax\""),
+        "{err}"
+    );
+    c.fails(&["get", "cm", "bad"]).await;
+    let (ok, out, err) = c.kubectl(&["create", "--validate=warn", "-f", &file]).await;
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "configmap/bad created");
+    assert!(err.contains("Warning: unknown field \"datax\""), "{err}");
+}
+
+#[tokio::test]
+async fn server_dry_run_and_apply() {
+    let c = cluster().await;
+    let file = write_manifest(&c, CONFIGMAP);
+    assert_eq!(
+        c.ok(&["create", "--dry-run=server", "-f", &file]).await.trim(),
+        "configmap/envoy-config created (server dry run)"
+    );
+    c.fails(&["get", "cm", "envoy-config"]).await;
+    assert_eq!(c.ok(&["apply", "-f", &file]).await.trim(), "configmap/envoy-config created");
+    assert_eq!(c.ok(&["apply", "-f", &file]).await.trim(), "configmap/envoy-config unchanged");
+    let file = write_manifest(&c, &CONFIGMAP.replace("admin: {}", "admin: {port: 9901}"));
+    assert_eq!(c.ok(&["apply", "-f", &file]).await.trim(), "configmap/envoy-config configured");
+    assert_eq!(
+        c.ok(&["get", "cm", "envoy-config", "-o", "jsonpath={.data.envoy\\.yaml}"]).await,
+        "admin: {port: 9901}"
     );
 }
