@@ -8,18 +8,21 @@
 //!
 //! Served now: namespaces, configmaps, secrets, pods and events (core/v1), and
 //! CustomResourceDefinitions, whose types are served as soon as they are created (with their
-//! `status` subresource and structural pruning). The object store is in memory.
+//! `status` subresource and structural pruning). The object store is in memory, or persisted in
+//! a data directory ([`Emulator::open`]).
 
 mod api;
 mod builtin;
 mod crd;
 mod discovery;
+mod disk;
 mod error;
 mod openapi;
 pub mod resources;
 mod selector;
 mod store;
 
+pub use disk::DiskError;
 pub use error::ApiError;
 pub use store::{FieldValidation, Store, WriteOptions, Written};
 
@@ -33,15 +36,30 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    /// An emulator with an empty store and the `default` namespace, as a new cluster has.
+    /// An emulator with an empty, in-memory store and the namespaces a new cluster has.
     pub fn new() -> Self {
         let emulator = Self { store: Arc::new(Store::default()) };
+        emulator.seed_namespaces();
+        emulator
+    }
+
+    /// An emulator whose store lives in `data_dir`: what was written before is there again
+    /// after a restart (or a crash).
+    pub fn open(data_dir: &std::path::Path) -> Result<Self, DiskError> {
+        let emulator = Self { store: Arc::new(Store::open(data_dir)?) };
+        if emulator.store.resource_version() == 0 {
+            emulator.seed_namespaces();
+        }
+        Ok(emulator)
+    }
+
+    fn seed_namespaces(&self) {
         for ns in ["default", "kube-system", "kube-public"] {
             let obj = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
-            // The store is empty, so these cannot collide.
-            let _ = emulator.store.create(&resources::NAMESPACES, None, obj, &WriteOptions::default());
+            if let Err(e) = self.store.create(&resources::NAMESPACES, None, obj, &WriteOptions::default()) {
+                tracing::warn!(namespace = ns, error = %e, "could not create a namespace of a new cluster");
+            }
         }
-        emulator
     }
 
     /// The object store (for seeding and inspection).

@@ -2,6 +2,7 @@
 //! etcd's revision), and a history of changes for watches.
 
 use crate::crd;
+use crate::disk::{Disk, DiskError};
 use crate::error::ApiError;
 use crate::resources::{Registry, ResourceType, CRDS, NAMESPACES};
 use crate::selector::{FieldSelector, LabelSelector};
@@ -68,6 +69,12 @@ pub struct Store {
     changes: broadcast::Sender<Change>,
     /// The types served (CRDs add to it).
     pub registry: Registry,
+    /// Where writes are made durable; `None` for an ephemeral store.
+    disk: Option<Disk>,
+}
+
+fn disk_key(k: &Key) -> String {
+    format!("{}/{}/{}/{}", k.0, k.1, k.2, k.3)
 }
 
 impl Default for Store {
@@ -76,6 +83,7 @@ impl Default for Store {
             state: Mutex::new(State::default()),
             changes: broadcast::channel(HISTORY).0,
             registry: Registry::default(),
+            disk: None,
         }
     }
 }
@@ -148,6 +156,52 @@ fn name_errors(rt: &ResourceType, name: &str) -> Vec<String> {
 }
 
 impl Store {
+    /// A store persisted in `dir`, with what it held when last closed (or killed).
+    pub fn open(dir: &std::path::Path) -> Result<Self, DiskError> {
+        let disk = Disk::open(dir)?;
+        let (rows, rv) = disk.load()?;
+        let store = Store { disk: Some(disk), ..Store::default() };
+        let mut objects = Vec::new();
+        for (k, bytes) in rows {
+            let obj: Value = serde_json::from_slice(&bytes).map_err(|e| DiskError::corrupt(&k, e))?;
+            objects.push((k, obj));
+        }
+        // CRDs first, so that their objects' types are known.
+        for (k, obj) in &objects {
+            if k.starts_with("apiextensions.k8s.io/customresourcedefinitions/") {
+                for t in crd::types_of(obj).map_err(|e| DiskError::corrupt(k, e))? {
+                    store.registry.register(t);
+                }
+            }
+        }
+        let types = store.registry.all();
+        let mut state = store.lock();
+        state.rv = rv;
+        for (k, obj) in objects {
+            let mut parts = k.splitn(4, '/');
+            let (Some(g), Some(p), Some(ns), Some(name)) = (parts.next(), parts.next(), parts.next(), parts.next())
+            else {
+                return Err(DiskError::corrupt(&k, "malformed key"));
+            };
+            let Some(t) = types.iter().find(|t| t.group == g && t.plural == p) else {
+                tracing::warn!(key = %k, "stored object of a type no longer served; left out");
+                continue;
+            };
+            state.objects.insert((t.group, t.plural, ns.to_owned(), name.to_owned()), obj);
+        }
+        drop(state);
+        Ok(store)
+    }
+
+    /// Makes a change set durable before it is applied in memory and acknowledged.
+    fn persist(&self, puts: &[(&Key, &Value)], deletes: &[Key], rv: u64) -> Result<(), ApiError> {
+        let Some(disk) = &self.disk else { return Ok(()) };
+        let puts: Vec<(String, Vec<u8>)> =
+            puts.iter().map(|(k, v)| (disk_key(k), serde_json::to_vec(v).unwrap_or_default())).collect();
+        let deletes: Vec<String> = deletes.iter().map(disk_key).collect();
+        disk.write(&puts, &deletes, rv).map_err(|e| ApiError::internal(e.to_string()))
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock leaves the maps consistent (every write is one insert or
         // remove), so a poisoned lock is still usable.
@@ -277,8 +331,10 @@ impl Store {
         if opts.dry_run {
             return Ok(Written { object: obj, warnings });
         }
-        state.rv += 1;
-        obj["metadata"]["resourceVersion"] = json!(state.rv.to_string());
+        let rv = state.rv + 1;
+        obj["metadata"]["resourceVersion"] = json!(rv.to_string());
+        self.persist(&[(&k, &obj)], &[], rv)?;
+        state.rv = rv;
         state.objects.insert(k, obj.clone());
         self.record(&mut state, ChangeKind::Added, rt, obj.clone());
         drop(state);
@@ -430,8 +486,10 @@ impl Store {
         if opts.dry_run {
             return Ok(Written { object: obj, warnings });
         }
-        state.rv += 1;
-        obj["metadata"]["resourceVersion"] = json!(state.rv.to_string());
+        let rv = state.rv + 1;
+        obj["metadata"]["resourceVersion"] = json!(rv.to_string());
+        self.persist(&[(&k, &obj)], &[], rv)?;
+        state.rv = rv;
         state.objects.insert(k, obj.clone());
         self.record(&mut state, ChangeKind::Modified, rt, obj.clone());
         drop(state);
@@ -484,7 +542,7 @@ impl Store {
         };
         let types = self.registry.all();
         let find = |g: &str, p: &str| types.iter().copied().find(|t| t.group == g && t.plural == p);
-        let doomed: Vec<Key> = state
+        let mut doomed: Vec<Key> = state
             .objects
             .keys()
             .filter(|(g, p, n, _)| {
@@ -493,6 +551,9 @@ impl Store {
             })
             .cloned()
             .collect();
+        doomed.push(k.clone());
+        self.persist(&[], &doomed, state.rv + doomed.len() as u64)?;
+        doomed.pop();
         let mut removed = Vec::new();
         for k in doomed {
             if let Some(obj) = state.objects.remove(&k) {

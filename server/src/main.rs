@@ -30,13 +30,24 @@ enum Command {
         /// Where to write a kubeconfig that points at it.
         #[arg(long, default_value = "emulator.kubeconfig")]
         kubeconfig: PathBuf,
+        /// Folder where the cluster's objects are kept across restarts; in memory only if absent.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
     },
 }
 
-async fn run_emulator(listen: SocketAddr, kubeconfig: &std::path::Path) -> Result<(), String> {
+async fn run_emulator(
+    listen: SocketAddr,
+    kubeconfig: &std::path::Path,
+    data_dir: Option<&std::path::Path>,
+) -> Result<(), String> {
     if !listen.ip().is_loopback() {
         return Err(format!("the emulator has no authentication and listens on loopback only, not {listen}"));
     }
+    let emulator = match data_dir {
+        Some(dir) => emulator::Emulator::open(dir).map_err(|e| format!("{}: {e}", dir.display()))?,
+        None => emulator::Emulator::new(),
+    };
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -45,7 +56,11 @@ async fn run_emulator(listen: SocketAddr, kubeconfig: &std::path::Path) -> Resul
     println!("Kubernetes API emulator listening on http://{addr}");
     println!("  export KUBECONFIG={}", kubeconfig.display());
     println!("  kubectl get namespaces");
-    let app = emulator::Emulator::new().router();
+    match data_dir {
+        Some(dir) => println!("  objects are kept in {}", dir.display()),
+        None => println!("  objects are kept in memory only (--data-dir DIR keeps them)"),
+    }
+    let app = emulator.router();
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -60,8 +75,8 @@ async fn main() -> ExitCode {
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
     let args = Args::parse();
-    if let Some(Command::Emulator { listen, kubeconfig }) = &args.command {
-        return match run_emulator(*listen, kubeconfig).await {
+    if let Some(Command::Emulator { listen, kubeconfig, data_dir }) = &args.command {
+        return match run_emulator(*listen, kubeconfig, data_dir.as_deref()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e}");
