@@ -274,7 +274,7 @@ impl Store {
         }
         check_kind(rt, &mut obj)?;
         let warnings = self.prune(rt, &mut obj, opts)?;
-        let mut state = self.lock();
+        let state = self.lock();
         let name = match meta_str(&obj, "name") {
             Some(n) => n.to_owned(),
             None => match meta_str(&obj, "generateName") {
@@ -331,12 +331,28 @@ impl Store {
         if opts.dry_run {
             return Ok(Written { object: obj, warnings });
         }
+        self.commit(state, ChangeKind::Added, rt, k, obj, new_types, warnings)
+    }
+
+    /// Writes one object: the next resource version, on disk first, then in memory and to
+    /// watchers; then serves the types a CRD write defines.
+    #[allow(clippy::too_many_arguments)]
+    fn commit(
+        &self,
+        mut state: MutexGuard<'_, State>,
+        kind: ChangeKind,
+        rt: &'static ResourceType,
+        k: Key,
+        mut obj: Value,
+        new_types: Option<Vec<ResourceType>>,
+        warnings: Vec<String>,
+    ) -> Result<Written, ApiError> {
         let rv = state.rv + 1;
         obj["metadata"]["resourceVersion"] = json!(rv.to_string());
         self.persist(&[(&k, &obj)], &[], rv)?;
         state.rv = rv;
         state.objects.insert(k, obj.clone());
-        self.record(&mut state, ChangeKind::Added, rt, obj.clone());
+        self.record(&mut state, kind, rt, obj.clone());
         drop(state);
         for t in new_types.into_iter().flatten() {
             self.registry.register(t);
@@ -427,7 +443,7 @@ impl Store {
             }
         }
         let warnings = self.prune(rt, &mut obj, opts)?;
-        let mut state = self.lock();
+        let state = self.lock();
         let namespace = self.namespace_for(&state, rt, ns, &obj)?;
         let k = key(rt, &namespace, name);
         let current = state.objects.get(&k).ok_or_else(|| ApiError::not_found(rt, name))?.clone();
@@ -486,17 +502,7 @@ impl Store {
         if opts.dry_run {
             return Ok(Written { object: obj, warnings });
         }
-        let rv = state.rv + 1;
-        obj["metadata"]["resourceVersion"] = json!(rv.to_string());
-        self.persist(&[(&k, &obj)], &[], rv)?;
-        state.rv = rv;
-        state.objects.insert(k, obj.clone());
-        self.record(&mut state, ChangeKind::Modified, rt, obj.clone());
-        drop(state);
-        for t in new_types.into_iter().flatten() {
-            self.registry.register(t);
-        }
-        Ok(Written { object: obj, warnings })
+        self.commit(state, ChangeKind::Modified, rt, k, obj, new_types, warnings)
     }
 
     /// Deletes an object; returns it as it was. Deleting a namespace deletes what is in it, and
