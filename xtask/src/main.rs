@@ -158,6 +158,8 @@ impl Workspace {
 }
 
 fn run(extra: &[String]) -> Result<()> {
+    // `cargo xtask run --listen X` and `cargo xtask run -- --listen X` mean the same.
+    let extra = extra.strip_prefix(&["--".to_owned()]).unwrap_or(extra);
     let ws = Workspace::locate()?;
     let site = ws.build_site()?;
     ws.cargo(&["build", "-p", "server", "--release"])?;
