@@ -195,12 +195,18 @@ async fn dispatch(
 /// The JSON body of a create or replace. Protobuf (which kubectl tries first for built-in types)
 /// is refused with 415.
 fn json_request(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
-    let mime = content_type.split(';').next().unwrap_or("").trim();
+    let mime = media_type(headers).unwrap_or("application/json");
     if mime != "application/json" && mime != "*/*" && !mime.is_empty() {
         return Err(ApiError::unsupported_media_type(mime));
     }
     body_json(body)
+}
+
+/// The request's media type without parameters (`application/json; charset=utf-8` →
+/// `application/json`).
+fn media_type(headers: &HeaderMap) -> Option<&str> {
+    let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(content_type.split(';').next().unwrap_or("").trim())
 }
 
 fn body_json(body: &Bytes) -> Result<Value, ApiError> {
@@ -216,8 +222,7 @@ fn patch(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<Value, ApiError> {
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let mime = content_type.split(';').next().unwrap_or("").trim();
+    let mime = media_type(headers).unwrap_or("");
     let mut obj = s.get(rt, ns, name)?;
     let patch = body_json(body)?;
     match mime {

@@ -45,6 +45,11 @@ const CRD: &str = r#"{"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomRe
    "versions": [{"name": "v1", "served": true, "storage": true, "subresources": {"status": {}},
      "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}}}]}}"#;
 
+/// GETs one object.
+async fn get(http: &Client, url: String) -> Value {
+    http.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 /// POSTs `body` and returns the created object.
 async fn post(http: &Client, url: String, body: Value) -> Value {
     let resp = http.post(url).header("content-type", "application/json").json(&body).send().await.unwrap();
@@ -91,26 +96,12 @@ async fn acknowledged_objects_survive_kill_9() {
 
     for cm in &acknowledged {
         let name = cm["metadata"]["name"].as_str().unwrap();
-        let got: Value = http
-            .get(format!("{base}/api/v1/namespaces/default/configmaps/{name}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let got = get(&http, format!("{base}/api/v1/namespaces/default/configmaps/{name}")).await;
         assert_eq!(got["metadata"]["resourceVersion"], cm["metadata"]["resourceVersion"], "{name}");
         assert_eq!(got["metadata"]["uid"], cm["metadata"]["uid"]);
         assert_eq!(got["data"], cm["data"]);
     }
-    let got: Value = http
-        .get(format!("{base}/apis/core.calyptia.com/v1/namespaces/default/pipelines/logs"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got = get(&http, format!("{base}/apis/core.calyptia.com/v1/namespaces/default/pipelines/logs")).await;
     assert_eq!(got["spec"]["image"], "fluent/fluent-bit:3.0");
     // New writes continue after the last acknowledged resource version.
     let cm =
