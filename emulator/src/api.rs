@@ -3,9 +3,13 @@
 
 use crate::discovery;
 use crate::error::ApiError;
-use crate::resources::{ResourceType, NAMESPACES, PODS};
+use crate::protobuf::{self, ProtobufError};
+use crate::resources::{
+    is, ResourceType, Verbs, DEPLOYMENTS, EVENTS, EVENTS_V1, NAMESPACES, PODS, REPLICASETS, STATEFULSETS,
+};
 use crate::selector::{FieldSelector, LabelSelector};
-use crate::store::{Change, FieldValidation, Preconditions, Store, WriteOptions, Written};
+use crate::store::{Change, Deleted, FieldValidation, Preconditions, Propagation, Store, WriteOptions, Written};
+use crate::table;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -119,7 +123,7 @@ async fn group_dispatch(
     dispatch(s, target, method, q, headers, body).await
 }
 
-fn write_options(q: &HashMap<String, String>) -> Result<WriteOptions, ApiError> {
+fn write_options(q: &HashMap<String, String>, headers: &HeaderMap) -> Result<WriteOptions, ApiError> {
     let dry_run = match q.get("dryRun").map(String::as_str) {
         None | Some("") => false,
         Some("All") => true,
@@ -139,17 +143,42 @@ fn write_options(q: &HashMap<String, String>) -> Result<WriteOptions, ApiError> 
             )))
         }
     };
-    Ok(WriteOptions { dry_run, field_validation })
+    // Without a fieldManager, Kubernetes names the writer after its user agent's first word.
+    let field_manager = q.get("fieldManager").filter(|m| !m.is_empty()).cloned().or_else(|| {
+        headers
+            .get(header::USER_AGENT)
+            .and_then(|u| u.to_str().ok())
+            .map(|u| u.split('/').next().unwrap_or(u).to_owned())
+            .filter(|u| !u.is_empty())
+    });
+    Ok(WriteOptions { dry_run, field_validation, field_manager, force: truthy(q, "force") })
 }
 
-fn written(code: StatusCode, w: Written) -> Response {
-    let mut resp = (code, Json(w.object)).into_response();
+fn written(code: StatusCode, w: Written, out: Convert) -> Response {
+    let mut resp = (code, Json(out(&w.object))).into_response();
     for warning in w.warnings {
         if let Ok(v) = HeaderValue::from_str(&format!("299 - \"{}\"", warning.replace('"', "\\\""))) {
             resp.headers_mut().append(header::WARNING, v);
         }
     }
     resp
+}
+
+/// A conversion of an object between its stored form and the form of the requested version.
+type Convert = fn(&Value) -> Value;
+
+fn same(v: &Value) -> Value {
+    v.clone()
+}
+
+/// Where a type's objects are stored, and how they convert to and from it: events.k8s.io/v1
+/// Events are core/v1 Events.
+fn storage_of(rt: &'static ResourceType) -> (&'static ResourceType, Convert, Convert) {
+    if is(rt, &EVENTS_V1) {
+        (&EVENTS, crate::events::to_v1, crate::events::to_core)
+    } else {
+        (rt, same, same)
+    }
 }
 
 async fn dispatch(
@@ -160,46 +189,181 @@ async fn dispatch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let rt = t.rt;
+    if t.rt.verbs == Verbs::CreateOnly {
+        return match (&method, &t.name) {
+            (&Method::POST, None) => review(t.rt, &headers, &body),
+            _ => Err(ApiError::method_not_allowed(method.as_str(), t.rt)),
+        };
+    }
+    let (rt, out, into) = storage_of(t.rt);
     let ns = t.namespace.as_deref();
     let status = match t.subresource.as_deref() {
         None => false,
         Some("status") if rt.status_subresource => true,
+        Some("scale") if is(rt, &DEPLOYMENTS) || is(rt, &REPLICASETS) || is(rt, &STATEFULSETS) => {
+            return scale(&s, rt, ns, t.name.as_deref().unwrap_or(""), method, &q, &headers, &body)
+        }
+        Some("log") if is(rt, &PODS) && method == Method::GET => {
+            return crate::logs_api::pod_log(&s, ns.unwrap_or("default"), t.name.as_deref().unwrap_or(""), &q)
+        }
         Some(_) => return Err(ApiError::no_such_path()),
     };
+    let table = table::wanted(headers.get(header::ACCEPT).and_then(|a| a.to_str().ok()).unwrap_or(""))
+        .then(|| table::Include::parse(q.get("includeObject").map(String::as_str)));
     match (method, t.name.as_deref()) {
-        (Method::GET, None) => list_or_watch(s, rt, t.namespace, q).await,
+        (Method::GET, None) => list_or_watch(s, t.rt, t.namespace, q, table).await,
         (Method::POST, None) => {
-            let opts = write_options(&q)?;
-            let w = s.create(rt, ns, json_request(&headers, &body)?, &opts)?;
-            Ok(written(StatusCode::CREATED, w))
+            let opts = write_options(&q, &headers)?;
+            let w = s.create(rt, ns, into(&request_body(&headers, &body)?), &opts)?;
+            Ok(written(StatusCode::CREATED, w, out))
         }
-        (Method::GET, Some(name)) => Ok(Json(s.get(rt, ns, name)?).into_response()),
+        (Method::GET, Some(name)) => {
+            let obj = out(&s.get(rt, ns, name)?);
+            Ok(match table {
+                Some(include) => Json(table::table(t.rt, &[obj], json!({}), include)).into_response(),
+                None => Json(obj).into_response(),
+            })
+        }
         (Method::PUT, Some(name)) => {
-            let opts = write_options(&q)?;
-            Ok(written(StatusCode::OK, s.update(rt, ns, name, json_request(&headers, &body)?, status, &opts)?))
+            let opts = write_options(&q, &headers)?;
+            let obj = into(&request_body(&headers, &body)?);
+            Ok(written(StatusCode::OK, s.update(rt, ns, name, obj, status, &opts)?, out))
         }
         (Method::PATCH, Some(name)) => {
-            let opts = write_options(&q)?;
-            let patched = patch(&s, rt, ns, name, &headers, &body)?;
-            Ok(written(StatusCode::OK, s.update(rt, ns, name, patched, status, &opts)?))
+            let opts = write_options(&q, &headers)?;
+            if media_type(&headers) == Some("application/apply-patch+yaml") {
+                let config = into(&body_json(&body)?);
+                let (w, created) = s.apply(rt, ns, name, config, status, &opts)?;
+                let code = if created { StatusCode::CREATED } else { StatusCode::OK };
+                return Ok(written(code, w, out));
+            }
+            let patched = into(&patch(&s, rt, ns, name, &headers, &body, out)?);
+            Ok(written(StatusCode::OK, s.update(rt, ns, name, patched, status, &opts)?, out))
         }
         (Method::DELETE, Some(name)) if !status => {
-            let opts = write_options(&q)?;
-            delete(&s, rt, ns, name, &body, &opts)
+            let (opts, propagation, pre) = delete_options(&q, &headers, &body)?;
+            let deleted = s.delete(rt, ns, name, &pre, &opts, propagation)?;
+            Ok(delete_response(rt, name, deleted, out))
+        }
+        (Method::DELETE, None) => {
+            let (opts, propagation, pre) = delete_options(&q, &headers, &body)?;
+            let labels = LabelSelector::parse(q.get("labelSelector").map_or("", String::as_str))?;
+            let fields = FieldSelector::parse(q.get("fieldSelector").map_or("", String::as_str), &[])?;
+            let (items, _) = s.list(rt, ns, &labels, &fields);
+            let mut gone = Vec::new();
+            for item in items {
+                let name = item.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+                let ns = item.pointer("/metadata/namespace").and_then(Value::as_str);
+                match s.delete(rt, ns, name, &pre, &opts, propagation) {
+                    Ok(Deleted::Gone(v) | Deleted::Pending(v)) => gone.push(out(&v)),
+                    Err(e) if e.code == 404 => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(Json(json!({"kind": t.rt.list_kind, "apiVersion": t.rt.api_version(), "metadata": {}, "items": gone}))
+                .into_response())
         }
         (m, _) => Err(ApiError::method_not_allowed(m.as_str(), rt)),
     }
 }
 
-/// The JSON body of a create or replace. Protobuf (which kubectl tries first for built-in types)
-/// is refused with 415.
-fn json_request(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
-    let mime = media_type(headers).unwrap_or("application/json");
-    if mime != "application/json" && mime != "*/*" && !mime.is_empty() {
-        return Err(ApiError::unsupported_media_type(mime));
+/// The `autoscaling/v1` Scale of a workload.
+fn scale_of(obj: &Value) -> Value {
+    let meta = &obj["metadata"];
+    let mut selector: Vec<String> = obj
+        .pointer("/spec/selector/matchLabels")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))).collect())
+        .unwrap_or_default();
+    selector.sort();
+    json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {"name": meta["name"], "namespace": meta["namespace"], "uid": meta["uid"],
+            "resourceVersion": meta["resourceVersion"], "creationTimestamp": meta["creationTimestamp"]},
+        "spec": {"replicas": obj.pointer("/spec/replicas").cloned().unwrap_or(json!(1))},
+        "status": {"replicas": obj.pointer("/status/replicas").cloned().unwrap_or(json!(0)), "selector": selector.join(",")},
+    })
+}
+
+/// `GET`, `PUT` and `PATCH` of a workload's `scale` subresource (`kubectl scale`).
+#[allow(clippy::too_many_arguments)]
+fn scale(
+    s: &Store,
+    rt: &'static ResourceType,
+    ns: Option<&str>,
+    name: &str,
+    method: Method,
+    q: &HashMap<String, String>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Response, ApiError> {
+    let current = scale_of(&s.get(rt, ns, name)?);
+    let wanted = match method {
+        Method::GET => return Ok(Json(current).into_response()),
+        Method::PUT => body_json(body)?,
+        Method::PATCH => {
+            let mut obj = current.clone();
+            let patch = body_json(body)?;
+            match media_type(headers).unwrap_or("") {
+                "application/json-patch+json" => {
+                    let ops: json_patch::Patch = serde_json::from_value(patch)
+                        .map_err(|e| ApiError::bad_request(format!("invalid JSON patch: {e}")))?;
+                    json_patch::patch(&mut obj, &ops)
+                        .map_err(|e| ApiError::unprocessable(format!("the JSON patch could not be applied: {e}")))?;
+                }
+                "application/merge-patch+json" | "application/strategic-merge-patch+json" => {
+                    json_patch::merge(&mut obj, &patch)
+                }
+                other => return Err(ApiError::unsupported_media_type(other)),
+            }
+            obj
+        }
+        m => return Err(ApiError::method_not_allowed(m.as_str(), rt)),
+    };
+    let replicas = wanted.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(0);
+    if replicas < 0 {
+        return Err(ApiError::invalid(
+            rt,
+            name,
+            vec![(
+                "spec.replicas".into(),
+                "FieldValueInvalid",
+                format!("Invalid value: {replicas}: must be greater than or equal to 0"),
+            )],
+        ));
     }
-    body_json(body)
+    let rv = wanted.pointer("/metadata/resourceVersion").and_then(Value::as_str);
+    let w = s.update_scale(rt, ns, name, replicas, rv, &write_options(q, headers)?)?;
+    Ok(Json(scale_of(&w.object)).into_response())
+}
+
+/// An access review: the emulator has no authorization, so every request is allowed.
+fn review(rt: &'static ResourceType, headers: &HeaderMap, body: &Bytes) -> Result<Response, ApiError> {
+    let mut obj = request_body(headers, body)?;
+    if !obj.is_object() {
+        return Err(ApiError::bad_request("the body of the request must be a JSON object"));
+    }
+    obj["apiVersion"] = json!(rt.api_version());
+    obj["kind"] = json!(rt.kind);
+    if obj.get("metadata").is_none() {
+        obj["metadata"] = json!({});
+    }
+    obj["status"] = json!({"allowed": true, "reason": "the Sidecar Console emulator has no authorization: every request is allowed"});
+    Ok((StatusCode::CREATED, Json(obj)).into_response())
+}
+
+/// The object of a create or replace: JSON, or protobuf for the kinds kubectl's imperative
+/// commands send that way.
+fn request_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
+    match media_type(headers).unwrap_or("application/json") {
+        "application/json" | "*/*" | "" => body_json(body),
+        protobuf::MEDIA_TYPE => protobuf::decode(body).map_err(|e| match e {
+            ProtobufError::Kind(_) => ApiError::unsupported_media_type(protobuf::MEDIA_TYPE),
+            other => ApiError::bad_request(format!("the request body could not be decoded: {other}")),
+        }),
+        other => Err(ApiError::unsupported_media_type(other)),
+    }
 }
 
 /// The request's media type without parameters (`application/json; charset=utf-8` →
@@ -213,7 +377,8 @@ fn body_json(body: &Bytes) -> Result<Value, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))
 }
 
-/// The stored object with a JSON patch or a merge patch applied (not yet written).
+/// The stored object with a JSON patch, merge patch or strategic merge patch applied (not yet
+/// written), in the requested version's shape.
 fn patch(
     s: &Store,
     rt: &'static ResourceType,
@@ -221,45 +386,82 @@ fn patch(
     name: &str,
     headers: &HeaderMap,
     body: &Bytes,
+    out: Convert,
 ) -> Result<Value, ApiError> {
     let mime = media_type(headers).unwrap_or("");
-    let mut obj = s.get(rt, ns, name)?;
+    let mut obj = out(&s.get(rt, ns, name)?);
     let patch = body_json(body)?;
     match mime {
         "application/json-patch+json" => {
             let ops: json_patch::Patch =
                 serde_json::from_value(patch).map_err(|e| ApiError::bad_request(format!("invalid JSON patch: {e}")))?;
             json_patch::patch(&mut obj, &ops)
-                .map_err(|e| ApiError::bad_request(format!("the JSON patch could not be applied: {e}")))?;
+                .map_err(|e| ApiError::unprocessable(format!("the JSON patch could not be applied: {e}")))?;
         }
-        // Strategic merge is merge patch with list merge keys; the types served so far have no
-        // keyed lists that clients patch, so merge semantics are what they get.
-        "application/merge-patch+json" | "application/strategic-merge-patch+json" => {
-            json_patch::merge(&mut obj, &patch)
+        "application/merge-patch+json" => json_patch::merge(&mut obj, &patch),
+        // Custom types have no merge keys in Go types, so Kubernetes refuses strategic merge.
+        "application/strategic-merge-patch+json" if rt.schema.is_some() => {
+            return Err(ApiError::new_unsupported_patch(mime))
+        }
+        "application/strategic-merge-patch+json" => {
+            crate::merge::strategic_merge(&mut obj, &patch, &crate::merge::Builtin)
+                .map_err(|e| ApiError::bad_request(e.to_string()))?
         }
         other => return Err(ApiError::unsupported_media_type(other)),
     }
     Ok(obj)
 }
 
-fn delete(
-    s: &Store,
-    rt: &'static ResourceType,
-    ns: Option<&str>,
-    name: &str,
+/// `DeleteOptions` from the body and the query: dry run, propagation, preconditions.
+fn delete_options(
+    q: &HashMap<String, String>,
+    headers: &HeaderMap,
     body: &Bytes,
-    opts: &WriteOptions,
-) -> Result<Response, ApiError> {
+) -> Result<(WriteOptions, Propagation, Preconditions), ApiError> {
+    let mut opts = write_options(q, headers)?;
     let options = if body.is_empty() { Value::Null } else { body_json(body)? };
+    if options.get("dryRun").and_then(Value::as_array).is_some_and(|d| d.iter().any(|x| x == "All")) {
+        opts.dry_run = true;
+    }
+    let policy = q
+        .get("propagationPolicy")
+        .map(String::as_str)
+        .or_else(|| options.get("propagationPolicy").and_then(Value::as_str));
+    let propagation = match policy {
+        Some("Foreground") => Propagation::Foreground,
+        Some("Orphan") => Propagation::Orphan,
+        Some("Background") => Propagation::Background,
+        None if options.get("orphanDependents") == Some(&json!(true)) || truthy(q, "orphanDependents") => {
+            Propagation::Orphan
+        }
+        None => Propagation::Background,
+        Some(other) => {
+            return Err(ApiError::invalid_options(
+                "DeleteOptions.meta.k8s.io",
+                "propagationPolicy",
+                &format!(
+                "Unsupported value: {other:?}: supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""
+            ),
+            ))
+        }
+    };
     let pre = Preconditions {
         uid: options.pointer("/preconditions/uid").and_then(Value::as_str).map(str::to_owned),
         resource_version: options.pointer("/preconditions/resourceVersion").and_then(Value::as_str).map(str::to_owned),
     };
-    let gone = s.delete(rt, ns, name, &pre, opts)?;
-    // Kubernetes answers a finished delete with a Status, and one that is still under way
-    // (graceful pods, namespaces) with the object.
-    if std::ptr::eq(rt, &PODS) || std::ptr::eq(rt, &NAMESPACES) {
-        return Ok(Json(gone).into_response());
+    Ok((opts, propagation, pre))
+}
+
+fn delete_response(rt: &'static ResourceType, name: &str, deleted: Deleted, out: Convert) -> Response {
+    let gone = match deleted {
+        // Still there, waiting for finalizers: the object, as Kubernetes answers.
+        Deleted::Pending(obj) => return Json(out(&obj)).into_response(),
+        Deleted::Gone(obj) => obj,
+    };
+    // Kubernetes answers a finished delete with a Status, except for types whose deletion is
+    // usually graceful (pods, namespaces), which answer with the object.
+    if is(rt, &PODS) || is(rt, &NAMESPACES) {
+        return Json(out(&gone)).into_response();
     }
     let mut details = json!({"name": name, "kind": rt.plural});
     if !rt.group.is_empty() {
@@ -268,24 +470,27 @@ fn delete(
     if let Some(uid) = gone.pointer("/metadata/uid") {
         details["uid"] = uid.clone();
     }
-    Ok(Json(json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}))
-        .into_response())
+    Json(json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}))
+        .into_response()
 }
 
 fn truthy(q: &HashMap<String, String>, key: &str) -> bool {
     q.get(key).is_some_and(|v| v == "true" || v == "1")
 }
 
+/// Lists or watches `view` (the requested type; its objects may be stored as another's).
 async fn list_or_watch(
     s: Arc<Store>,
-    rt: &'static ResourceType,
+    view: &'static ResourceType,
     ns: Option<String>,
     q: HashMap<String, String>,
+    table: Option<table::Include>,
 ) -> Result<Response, ApiError> {
+    let (rt, out, _) = storage_of(view);
     let labels = LabelSelector::parse(q.get("labelSelector").map_or("", String::as_str))?;
     let fields = FieldSelector::parse(q.get("fieldSelector").map_or("", String::as_str), &[])?;
     if truthy(&q, "watch") {
-        return watch(s, rt, ns, q, labels, fields);
+        return watch(s, view, ns, q, labels, fields, table);
     }
     let (items, rv) = s.list(rt, ns.as_deref(), &labels, &fields);
     // Paging: the continue token is the position after the last item returned.
@@ -293,7 +498,7 @@ async fn list_or_watch(
         Some(token) => token.parse().map_err(|_| ApiError::bad_request("invalid continue token"))?,
         None => 0,
     };
-    let mut items: Vec<Value> = items.into_iter().skip(offset).collect();
+    let mut items: Vec<Value> = items.into_iter().skip(offset).map(|v| out(&v)).collect();
     let mut metadata = json!({"resourceVersion": rv.to_string()});
     if let Some(limit) = q.get("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0) {
         if items.len() > limit {
@@ -303,9 +508,12 @@ async fn list_or_watch(
             metadata["remainingItemCount"] = json!(remaining);
         }
     }
+    if let Some(include) = table {
+        return Ok(Json(table::table(view, &items, metadata, include)).into_response());
+    }
     Ok(Json(json!({
-        "kind": rt.list_kind,
-        "apiVersion": rt.api_version(),
+        "kind": view.list_kind,
+        "apiVersion": view.api_version(),
         "metadata": metadata,
         "items": items,
     }))
@@ -320,12 +528,25 @@ fn event_line(kind: &str, object: &Value) -> Bytes {
 
 fn watch(
     s: Arc<Store>,
-    rt: &'static ResourceType,
+    view: &'static ResourceType,
     ns: Option<String>,
     q: HashMap<String, String>,
     labels: LabelSelector,
     fields: FieldSelector,
+    table: Option<table::Include>,
 ) -> Result<Response, ApiError> {
+    let (rt, out, _) = storage_of(view);
+    // What a watch event carries: the object in the requested version, or a one-row Table.
+    let render = move |obj: &Value| -> Value {
+        let obj = out(obj);
+        match table {
+            Some(include) => {
+                let rv = obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null);
+                table::table(view, &[obj], json!({"resourceVersion": rv}), include)
+            }
+            None => obj,
+        }
+    };
     let from = q.get("resourceVersion").filter(|v| !v.is_empty() && *v != "0");
     // Without a resource version a watch starts with the current objects, as Kubernetes does.
     let (initial, rv) = match from {
@@ -350,13 +571,13 @@ fn watch(
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
         let mut last_rv = rv;
         for obj in initial {
-            if tx.send(Ok(event_line("ADDED", &obj))).await.is_err() {
+            if tx.send(Ok(event_line("ADDED", &render(&obj)))).await.is_err() {
                 return;
             }
         }
         for c in backlog.iter().filter(|c| relevant(c)) {
             last_rv = c.rv;
-            if tx.send(Ok(event_line(c.kind.as_str(), &c.object))).await.is_err() {
+            if tx.send(Ok(event_line(c.kind.as_str(), &render(&c.object)))).await.is_err() {
                 return;
             }
         }
@@ -372,7 +593,7 @@ fn watch(
             let line = tokio::select! {
                 _ = until_deadline => return,
                 _ = tick, if bookmarks => {
-                    let bookmark = json!({"kind": rt.kind, "apiVersion": rt.api_version(), "metadata": {"resourceVersion": s.resource_version().to_string()}});
+                    let bookmark = json!({"kind": view.kind, "apiVersion": view.api_version(), "metadata": {"resourceVersion": s.resource_version().to_string()}});
                     event_line("BOOKMARK", &bookmark)
                 }
                 _ = tx.closed() => return,
@@ -380,7 +601,7 @@ fn watch(
                     Ok(c) if c.rv <= seen || !relevant(&c) => continue,
                     Ok(c) => {
                         last_rv = c.rv;
-                        event_line(c.kind.as_str(), &c.object)
+                        event_line(c.kind.as_str(), &render(&c.object))
                     }
                     Err(RecvError::Lagged(_)) => {
                         let _ = tx.send(Ok(event_line("ERROR", &ApiError::expired(last_rv, s.resource_version()).status()))).await;

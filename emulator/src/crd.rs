@@ -87,6 +87,15 @@ pub fn types_of(crd: &Value) -> Result<Vec<ResourceType>, ApiError> {
             generation: true,
             status_subresource: v.pointer("/subresources/status").is_some(),
             schema: v.pointer("/schema/openAPIV3Schema").cloned(),
+            categories: Box::leak(
+                crd.pointer("/spec/names/categories")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(Value::as_str).map(leak).collect::<Vec<_>>())
+                    .unwrap_or_default()
+                    .into_boxed_slice(),
+            ),
+            verbs: crate::resources::Verbs::All,
+            printer_columns: v.get("additionalPrinterColumns").cloned(),
         })
         .collect())
 }

@@ -4,8 +4,6 @@ use crate::resources::ResourceType;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-const VERBS: [&str; 8] = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
-
 /// `GET /version`
 pub fn version() -> Value {
     json!({
@@ -59,9 +57,26 @@ pub fn resources(types: &[&ResourceType], group: &str, version: &str) -> Option<
             "singularName": r.singular,
             "namespaced": r.namespaced,
             "kind": r.kind,
-            "verbs": VERBS,
+            "verbs": r.verbs.names(),
             "shortNames": r.short_names,
+            "categories": r.categories,
         }));
+        if matches!(r.plural, "deployments" | "replicasets" | "statefulsets") && r.group == "apps" {
+            list.push(json!({
+                "name": format!("{}/scale", r.plural),
+                "singularName": "",
+                "namespaced": true,
+                "group": "autoscaling",
+                "version": "v1",
+                "kind": "Scale",
+                "verbs": ["get", "patch", "update"],
+            }));
+        }
+        if r.group.is_empty() && r.plural == "pods" {
+            list.push(
+                json!({"name": "pods/log", "singularName": "", "namespaced": true, "kind": "Pod", "verbs": ["get"]}),
+            );
+        }
         if r.status_subresource {
             list.push(json!({
                 "name": format!("{}/status", r.plural),

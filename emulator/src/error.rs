@@ -78,6 +78,26 @@ impl ApiError {
         e
     }
 
+    /// 409 for a server-side apply that would take fields from other managers.
+    pub fn apply_conflicts(rt: &ResourceType, name: &str, (message, causes): (String, Vec<(String, String)>)) -> Self {
+        let mut e = Self::new(409, "Conflict", message).with_details(rt, name);
+        if let Some(d) = e.details.as_mut() {
+            d["causes"] = causes
+                .into_iter()
+                .map(|(field, message)| json!({"reason": "FieldManagerConflict", "message": message, "field": field}))
+                .collect();
+        }
+        e
+    }
+
+    /// 422 for invalid request options: `PatchOptions.meta.k8s.io "" is invalid: fieldManager: ...`.
+    pub fn invalid_options(kind: &str, field: &str, message: &str) -> Self {
+        let mut e = Self::new(422, "Invalid", format!("{kind} \"\" is invalid: {field}: {message}"));
+        e.details = Some(json!({"group": "meta.k8s.io", "kind": kind.split('.').next().unwrap_or(kind),
+            "causes": [{"reason": "FieldValueRequired", "message": message, "field": field}]}));
+        e
+    }
+
     /// 500: the store could not write.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(500, "InternalError", message)
@@ -109,6 +129,20 @@ impl ApiError {
             "UnsupportedMediaType",
             format!("the body of the request was in an unknown format - accepted media types include: application/json, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got {content_type:?})"),
         )
+    }
+
+    /// 415 for a strategic merge patch of a custom object, which has no merge keys.
+    pub fn new_unsupported_patch(content_type: &str) -> Self {
+        Self::new(
+            415,
+            "UnsupportedMediaType",
+            format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got {content_type:?})"),
+        )
+    }
+
+    /// 422 for a patch that does not apply to the object.
+    pub fn unprocessable(message: impl Into<String>) -> Self {
+        Self::new(422, "Invalid", message)
     }
 
     /// 410 Gone: a watch from a resource version the server no longer has.

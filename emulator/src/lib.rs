@@ -17,14 +17,21 @@ mod crd;
 mod discovery;
 mod disk;
 mod error;
+mod events;
+mod fields;
+mod logs;
+mod logs_api;
+mod merge;
 mod openapi;
+mod protobuf;
 pub mod resources;
 mod selector;
 mod store;
+mod table;
 
 pub use disk::DiskError;
 pub use error::ApiError;
-pub use store::{FieldValidation, Store, WriteOptions, Written};
+pub use store::{Deleted, FieldValidation, Propagation, Store, WriteOptions, Written};
 
 use axum::Router;
 use std::sync::Arc;

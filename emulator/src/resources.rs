@@ -29,6 +29,31 @@ pub struct ResourceType {
     pub status_subresource: bool,
     /// The structural schema of a custom resource (`openAPIV3Schema`), for pruning.
     pub schema: Option<Value>,
+    /// Categories (`all` makes `kubectl get all` list it).
+    pub categories: &'static [&'static str],
+    /// The verbs it serves.
+    pub verbs: Verbs,
+    /// A custom type's `additionalPrinterColumns`, for `kubectl get`.
+    pub printer_columns: Option<Value>,
+}
+
+/// What can be done with a type's objects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verbs {
+    /// Everything: create, get, list, watch, update, patch, delete.
+    All,
+    /// Only `create`, answered and not stored (access reviews).
+    CreateOnly,
+}
+
+impl Verbs {
+    /// The verbs as discovery lists them.
+    pub fn names(self) -> &'static [&'static str] {
+        match self {
+            Verbs::All => &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
+            Verbs::CreateOnly => &["create"],
+        }
+    }
 }
 
 impl ResourceType {
@@ -54,6 +79,7 @@ impl ResourceType {
 #[allow(clippy::too_many_arguments)]
 const fn builtin(
     group: &'static str,
+    version: &'static str,
     plural: &'static str,
     singular: &'static str,
     kind: &'static str,
@@ -65,7 +91,7 @@ const fn builtin(
 ) -> ResourceType {
     ResourceType {
         group,
-        version: "v1",
+        version,
         plural,
         singular,
         kind,
@@ -75,24 +101,64 @@ const fn builtin(
         generation,
         status_subresource,
         schema: None,
+        categories: &[],
+        verbs: Verbs::All,
+        printer_columns: None,
+    }
+}
+
+impl ResourceType {
+    /// In `kubectl get all`.
+    const fn in_all(mut self) -> Self {
+        self.categories = &["all"];
+        self
+    }
+
+    /// Only created, never stored.
+    const fn create_only(mut self) -> Self {
+        self.verbs = Verbs::CreateOnly;
+        self
     }
 }
 
 /// Namespaces.
 pub static NAMESPACES: ResourceType =
-    builtin("", "namespaces", "namespace", "Namespace", "NamespaceList", false, &["ns"], false, true);
+    builtin("", "v1", "namespaces", "namespace", "Namespace", "NamespaceList", false, &["ns"], false, true);
 /// ConfigMaps.
 pub static CONFIGMAPS: ResourceType =
-    builtin("", "configmaps", "configmap", "ConfigMap", "ConfigMapList", true, &["cm"], false, false);
+    builtin("", "v1", "configmaps", "configmap", "ConfigMap", "ConfigMapList", true, &["cm"], false, false);
 /// Secrets.
-pub static SECRETS: ResourceType = builtin("", "secrets", "secret", "Secret", "SecretList", true, &[], false, false);
+pub static SECRETS: ResourceType =
+    builtin("", "v1", "secrets", "secret", "Secret", "SecretList", true, &[], false, false);
 /// Pods.
-pub static PODS: ResourceType = builtin("", "pods", "pod", "Pod", "PodList", true, &["po"], true, true);
-/// Events.
-pub static EVENTS: ResourceType = builtin("", "events", "event", "Event", "EventList", true, &["ev"], false, false);
+pub static PODS: ResourceType = builtin("", "v1", "pods", "pod", "Pod", "PodList", true, &["po"], true, true).in_all();
+/// Nodes.
+pub static NODES: ResourceType = builtin("", "v1", "nodes", "node", "Node", "NodeList", false, &["no"], false, true);
+/// Events (core/v1).
+pub static EVENTS: ResourceType =
+    builtin("", "v1", "events", "event", "Event", "EventList", true, &["ev"], false, false);
+/// Events (events.k8s.io/v1): the same objects as core/v1 events, in their newer shape.
+pub static EVENTS_V1: ResourceType =
+    builtin("events.k8s.io", "v1", "events", "event", "Event", "EventList", true, &["ev"], false, false);
+/// Deployments.
+pub static DEPLOYMENTS: ResourceType =
+    builtin("apps", "v1", "deployments", "deployment", "Deployment", "DeploymentList", true, &["deploy"], true, true)
+        .in_all();
+/// ReplicaSets.
+pub static REPLICASETS: ResourceType =
+    builtin("apps", "v1", "replicasets", "replicaset", "ReplicaSet", "ReplicaSetList", true, &["rs"], true, true)
+        .in_all();
+/// DaemonSets.
+pub static DAEMONSETS: ResourceType =
+    builtin("apps", "v1", "daemonsets", "daemonset", "DaemonSet", "DaemonSetList", true, &["ds"], true, true).in_all();
+/// StatefulSets.
+pub static STATEFULSETS: ResourceType =
+    builtin("apps", "v1", "statefulsets", "statefulset", "StatefulSet", "StatefulSetList", true, &["sts"], true, true)
+        .in_all();
 /// CustomResourceDefinitions.
 pub static CRDS: ResourceType = builtin(
     "apiextensions.k8s.io",
+    "v1",
     "customresourcedefinitions",
     "customresourcedefinition",
     "CustomResourceDefinition",
@@ -102,9 +168,57 @@ pub static CRDS: ResourceType = builtin(
     true,
     true,
 );
+/// SelfSubjectAccessReviews: "can I?" (`kubectl auth can-i`).
+pub static SELF_SUBJECT_ACCESS_REVIEWS: ResourceType = builtin(
+    "authorization.k8s.io",
+    "v1",
+    "selfsubjectaccessreviews",
+    "selfsubjectaccessreview",
+    "SelfSubjectAccessReview",
+    "SelfSubjectAccessReviewList",
+    false,
+    &[],
+    false,
+    false,
+)
+.create_only();
+/// SubjectAccessReviews: "can they?".
+pub static SUBJECT_ACCESS_REVIEWS: ResourceType = builtin(
+    "authorization.k8s.io",
+    "v1",
+    "subjectaccessreviews",
+    "subjectaccessreview",
+    "SubjectAccessReview",
+    "SubjectAccessReviewList",
+    false,
+    &[],
+    false,
+    false,
+)
+.create_only();
 
 /// The built-in types.
-pub static BUILTIN: [&ResourceType; 6] = [&NAMESPACES, &CONFIGMAPS, &SECRETS, &PODS, &EVENTS, &CRDS];
+pub static BUILTIN: [&ResourceType; 14] = [
+    &NAMESPACES,
+    &CONFIGMAPS,
+    &SECRETS,
+    &PODS,
+    &NODES,
+    &EVENTS,
+    &EVENTS_V1,
+    &DEPLOYMENTS,
+    &REPLICASETS,
+    &DAEMONSETS,
+    &STATEFULSETS,
+    &CRDS,
+    &SELF_SUBJECT_ACCESS_REVIEWS,
+    &SUBJECT_ACCESS_REVIEWS,
+];
+
+/// Whether `rt` is the built-in type `builtin` (types are compared by identity).
+pub fn is(rt: &ResourceType, builtin: &ResourceType) -> bool {
+    std::ptr::eq(rt, builtin)
+}
 
 /// The types served now: the built-in ones and those of established CRDs.
 pub struct Registry {

@@ -4,10 +4,12 @@
 use crate::crd;
 use crate::disk::{Disk, DiskError};
 use crate::error::ApiError;
-use crate::resources::{Registry, ResourceType, CRDS, NAMESPACES};
+use crate::fields::{self, Writer};
+use crate::merge::{self, ListSemantics};
+use crate::resources::{is, Registry, ResourceType, CRDS, NAMESPACES};
 use crate::selector::{FieldSelector, LabelSelector};
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use tokio::sync::broadcast;
 
@@ -61,6 +63,103 @@ struct State {
     rv: u64,
     objects: BTreeMap<Key, Value>,
     history: VecDeque<Change>,
+    /// Where the object with a uid is.
+    uids: HashMap<String, Key>,
+    /// The objects whose `ownerReferences` name a uid.
+    dependents: HashMap<String, BTreeSet<Key>>,
+}
+
+fn owner_uids(obj: &Value) -> impl Iterator<Item = &str> {
+    obj.pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.get("uid").and_then(Value::as_str))
+}
+
+impl State {
+    /// Stores an object, keeping the uid and owner indexes current.
+    fn insert(&mut self, k: Key, obj: Value) {
+        self.unindex(&k);
+        if let Some(uid) = meta_str(&obj, "uid") {
+            self.uids.insert(uid.to_owned(), k.clone());
+        }
+        for owner in owner_uids(&obj) {
+            self.dependents.entry(owner.to_owned()).or_default().insert(k.clone());
+        }
+        self.objects.insert(k, obj);
+    }
+
+    /// Removes an object and its index entries.
+    fn remove(&mut self, k: &Key) -> Option<Value> {
+        self.unindex(k);
+        self.objects.remove(k)
+    }
+
+    fn unindex(&mut self, k: &Key) {
+        let Some(old) = self.objects.get(k) else { return };
+        if let Some(uid) = meta_str(old, "uid") {
+            self.uids.remove(uid);
+        }
+        for owner in owner_uids(old) {
+            if let Some(set) = self.dependents.get_mut(owner) {
+                set.remove(k);
+                if set.is_empty() {
+                    self.dependents.remove(owner);
+                }
+            }
+        }
+    }
+
+    fn dependents_of(&self, uid: &str) -> Vec<Key> {
+        self.dependents.get(uid).map(|s| s.iter().cloned().collect()).unwrap_or_default()
+    }
+}
+
+/// How a delete treats the objects the deleted one owns (`propagationPolicy`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Propagation {
+    /// Delete the owner now; the garbage collector deletes its dependents afterwards.
+    #[default]
+    Background,
+    /// Delete the dependents first; the owner stays (with `deletionTimestamp` and the
+    /// `foregroundDeletion` finalizer) until they are gone.
+    Foreground,
+    /// Delete the owner and leave its dependents, without the owner reference.
+    Orphan,
+}
+
+/// The finalizer of a foreground deletion.
+const FOREGROUND: &str = "foregroundDeletion";
+/// The finalizer of an orphaning deletion.
+const ORPHAN: &str = "orphan";
+
+fn finalizers(obj: &Value) -> Vec<String> {
+    obj.pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+fn set_finalizers(obj: &mut Value, fins: &[String]) {
+    match obj["metadata"].as_object_mut() {
+        Some(m) if fins.is_empty() => {
+            m.remove("finalizers");
+        }
+        Some(m) => {
+            m.insert("finalizers".into(), json!(fins));
+        }
+        None => {}
+    }
+}
+
+/// Whether a delete left the object in place (finalizers pending) or removed it.
+#[derive(Debug)]
+pub enum Deleted {
+    /// Removed; the object as it last was.
+    Gone(Value),
+    /// Marked with `deletionTimestamp`; finalizers still to run.
+    Pending(Value),
 }
 
 /// The objects of the emulated cluster.
@@ -71,6 +170,8 @@ pub struct Store {
     pub registry: Registry,
     /// Where writes are made durable; `None` for an ephemeral store.
     disk: Option<Disk>,
+    /// Container logs (kept in memory, as a node keeps them on its disk).
+    pub logs: crate::logs::Logs,
 }
 
 fn disk_key(k: &Key) -> String {
@@ -84,6 +185,7 @@ impl Default for Store {
             changes: broadcast::channel(HISTORY).0,
             registry: Registry::default(),
             disk: None,
+            logs: crate::logs::Logs::default(),
         }
     }
 }
@@ -101,12 +203,39 @@ pub enum FieldValidation {
 }
 
 /// Options of a write.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct WriteOptions {
     /// `dryRun=All`: check and answer, but store nothing.
     pub dry_run: bool,
     /// `fieldValidation`.
     pub field_validation: FieldValidation,
+    /// `fieldManager`: who is writing, for `managedFields` (`unknown` when not said).
+    pub field_manager: Option<String>,
+    /// `force`: an apply takes over fields other managers own.
+    pub force: bool,
+}
+
+impl WriteOptions {
+    fn writer<'a>(&'a self, api_version: &'a str, sub: Option<&'a str>, time: &'a str) -> Writer<'a> {
+        Writer { manager: self.field_manager.as_deref().unwrap_or("unknown"), api_version, subresource: sub, time }
+    }
+}
+
+/// The list semantics of a type, for strategic merge and apply.
+pub fn list_semantics(rt: &ResourceType) -> Box<dyn ListSemantics + '_> {
+    match &rt.schema {
+        Some(schema) => Box::new(merge::Schema(schema)),
+        None => Box::new(merge::Builtin),
+    }
+}
+
+/// How a write records field ownership.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tracking {
+    /// As an update by the request's field manager.
+    Update,
+    /// Already recorded (an apply).
+    Done,
 }
 
 /// The result of a write: the object as stored, and warnings for the client.
@@ -187,7 +316,7 @@ impl Store {
                 tracing::warn!(key = %k, "stored object of a type no longer served; left out");
                 continue;
             };
-            state.objects.insert((t.group, t.plural, ns.to_owned(), name.to_owned()), obj);
+            state.insert((t.group, t.plural, ns.to_owned(), name.to_owned()), obj);
         }
         drop(state);
         Ok(store)
@@ -266,8 +395,19 @@ impl Store {
         &self,
         rt: &'static ResourceType,
         ns: Option<&str>,
+        obj: Value,
+        opts: &WriteOptions,
+    ) -> Result<Written, ApiError> {
+        self.create_tracked(rt, ns, obj, opts, Tracking::Update)
+    }
+
+    fn create_tracked(
+        &self,
+        rt: &'static ResourceType,
+        ns: Option<&str>,
         mut obj: Value,
         opts: &WriteOptions,
+        tracking: Tracking,
     ) -> Result<Written, ApiError> {
         if !obj.is_object() {
             return Err(ApiError::bad_request("the body of the request must be a JSON object"));
@@ -300,6 +440,7 @@ impl Store {
                 errs.into_iter().map(|m| ("metadata.name".into(), "FieldValueInvalid", m)).collect(),
             ));
         }
+        crate::builtin::admit(rt, &mut obj).map_err(|causes| ApiError::invalid(rt, &name, causes))?;
         let namespace = self.namespace_for(&state, rt, ns, &obj)?;
         let k = key(rt, &namespace, &name);
         if state.objects.contains_key(&k) {
@@ -328,6 +469,10 @@ impl Store {
                 m.remove("status");
             }
         }
+        if tracking == Tracking::Update {
+            let (av, time) = (rt.api_version(), now());
+            fields::track_update(None, &mut obj, &opts.writer(&av, None, &time), list_semantics(rt).as_ref());
+        }
         if opts.dry_run {
             return Ok(Written { object: obj, warnings });
         }
@@ -351,11 +496,14 @@ impl Store {
         obj["metadata"]["resourceVersion"] = json!(rv.to_string());
         self.persist(&[(&k, &obj)], &[], rv)?;
         state.rv = rv;
-        state.objects.insert(k, obj.clone());
+        state.insert(k.clone(), obj.clone());
         self.record(&mut state, kind, rt, obj.clone());
         drop(state);
         for t in new_types.into_iter().flatten() {
             self.registry.register(t);
+        }
+        if obj.pointer("/metadata/ownerReferences").is_some() || obj.pointer("/metadata/deletionTimestamp").is_some() {
+            self.collect_garbage(vec![k]);
         }
         Ok(Written { object: obj, warnings })
     }
@@ -427,10 +575,95 @@ impl Store {
         rt: &'static ResourceType,
         ns: Option<&str>,
         name: &str,
-        mut obj: Value,
+        obj: Value,
         status: bool,
         opts: &WriteOptions,
     ) -> Result<Written, ApiError> {
+        let sub = status.then_some("status");
+        self.update_tracked(rt, ns, name, obj, sub, opts, Tracking::Update)
+    }
+
+    /// A write through the `scale` subresource: only `spec.replicas` changes, and its manager
+    /// is recorded with the subresource.
+    pub fn update_scale(
+        &self,
+        rt: &'static ResourceType,
+        ns: Option<&str>,
+        name: &str,
+        replicas: i64,
+        resource_version: Option<&str>,
+        opts: &WriteOptions,
+    ) -> Result<Written, ApiError> {
+        let mut obj = self.get(rt, ns, name)?;
+        if let Some(rv) = resource_version.filter(|rv| !rv.is_empty()) {
+            if Some(rv) != meta_str(&obj, "resourceVersion") {
+                return Err(ApiError::conflict(rt, name));
+            }
+        }
+        obj["spec"]["replicas"] = json!(replicas);
+        self.update_tracked(rt, ns, name, obj, Some("scale"), opts, Tracking::Update)
+    }
+
+    /// Server-side apply of `config` by `opts.field_manager`: creates the object if it does not
+    /// exist; 409 Conflict when it would change fields other managers own, unless `opts.force`.
+    pub fn apply(
+        &self,
+        rt: &'static ResourceType,
+        ns: Option<&str>,
+        name: &str,
+        config: Value,
+        status: bool,
+        opts: &WriteOptions,
+    ) -> Result<(Written, bool), ApiError> {
+        if opts.field_manager.as_deref().unwrap_or("").is_empty() {
+            return Err(ApiError::invalid_options(
+                "PatchOptions.meta.k8s.io",
+                "fieldManager",
+                "Required value: is required for apply patch",
+            ));
+        }
+        let mut config = config;
+        check_kind(rt, &mut config)?;
+        if let Some(body_name) = meta_str(&config, "name") {
+            if body_name != name {
+                return Err(ApiError::bad_request(format!(
+                    "the name of the object ({body_name}) does not match the name on the URL ({name})"
+                )));
+            }
+        }
+        let live = match self.get(rt, ns, name) {
+            Ok(v) => Some(v),
+            Err(e) if e.code == 404 && !status => None,
+            Err(e) => return Err(e),
+        };
+        let (av, time) = (rt.api_version(), now());
+        let w = opts.writer(&av, status.then_some("status"), &time);
+        let mut result = fields::apply(live.as_ref(), &config, &w, opts.force, list_semantics(rt).as_ref())
+            .map_err(|c| ApiError::apply_conflicts(rt, name, c.describe()))?;
+        match live {
+            None => {
+                result["metadata"]["name"] = json!(name);
+                Ok((self.create_tracked(rt, ns, result, opts, Tracking::Done)?, true))
+            }
+            Some(_) => {
+                let sub = status.then_some("status");
+                Ok((self.update_tracked(rt, ns, name, result, sub, opts, Tracking::Done)?, false))
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn update_tracked(
+        &self,
+        rt: &'static ResourceType,
+        ns: Option<&str>,
+        name: &str,
+        mut obj: Value,
+        sub: Option<&str>,
+        opts: &WriteOptions,
+        tracking: Tracking,
+    ) -> Result<Written, ApiError> {
+        let status = sub == Some("status");
         if !obj.is_object() {
             return Err(ApiError::bad_request("the body of the request must be a JSON object"));
         }
@@ -443,6 +676,9 @@ impl Store {
             }
         }
         let warnings = self.prune(rt, &mut obj, opts)?;
+        if !status {
+            crate::builtin::admit(rt, &mut obj).map_err(|causes| ApiError::invalid(rt, name, causes))?;
+        }
         let state = self.lock();
         let namespace = self.namespace_for(&state, rt, ns, &obj)?;
         let k = key(rt, &namespace, name);
@@ -474,7 +710,15 @@ impl Store {
             }
         }
         // Fields the server owns survive whatever the client sent.
-        for field in ["uid", "creationTimestamp", "generation", "namespace", "name"] {
+        for field in [
+            "uid",
+            "creationTimestamp",
+            "generation",
+            "namespace",
+            "name",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+        ] {
             match current["metadata"].get(field) {
                 Some(v) => obj["metadata"][field] = v.clone(),
                 None => {
@@ -491,6 +735,13 @@ impl Store {
         } else {
             None
         };
+        if tracking == Tracking::Update {
+            let (av, time) = (rt.api_version(), now());
+            let w = opts.writer(&av, sub, &time);
+            fields::track_update(Some(&current), &mut obj, &w, list_semantics(rt).as_ref());
+        } else if let Some(mf) = obj.pointer("/metadata/managedFields").cloned() {
+            obj["metadata"]["managedFields"] = mf;
+        }
         if obj == current {
             // Kubernetes does not write (nor bump the resource version) for a no-op update.
             return Ok(Written { object: current, warnings });
@@ -499,14 +750,39 @@ impl Store {
             let generation = current["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
             obj["metadata"]["generation"] = json!(generation);
         }
+        if current.pointer("/metadata/deletionTimestamp").is_some() {
+            let before = finalizers(&current);
+            let added: Vec<String> = finalizers(&obj).into_iter().filter(|f| !before.contains(f)).collect();
+            if !added.is_empty() {
+                return Err(ApiError::invalid(
+                    rt,
+                    name,
+                    vec![(
+                        "metadata.finalizers".into(),
+                        "FieldValueForbidden",
+                        format!("Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers {added:?}"),
+                    )],
+                ));
+            }
+            if finalizers(&obj).is_empty() {
+                // The last finalizer is gone: the deletion completes.
+                if opts.dry_run {
+                    return Ok(Written { object: obj, warnings });
+                }
+                let object = self.remove_now(state, rt, k)?;
+                return Ok(Written { object, warnings });
+            }
+        }
         if opts.dry_run {
             return Ok(Written { object: obj, warnings });
         }
         self.commit(state, ChangeKind::Modified, rt, k, obj, new_types, warnings)
     }
 
-    /// Deletes an object; returns it as it was. Deleting a namespace deletes what is in it, and
-    /// deleting a CRD deletes its objects and stops serving its type.
+    /// Deletes an object. Without finalizers it is removed at once (a namespace with what is in
+    /// it, a CRD with its objects and type) and the garbage collector then deletes what it owned;
+    /// with finalizers (its own, or `foregroundDeletion` / `orphan` that `propagation` adds) it
+    /// gets a `deletionTimestamp` and stays until they are removed.
     pub fn delete(
         &self,
         rt: &'static ResourceType,
@@ -514,31 +790,68 @@ impl Store {
         name: &str,
         pre: &Preconditions,
         opts: &WriteOptions,
-    ) -> Result<Value, ApiError> {
-        let mut state = self.lock();
+        propagation: Propagation,
+    ) -> Result<Deleted, ApiError> {
+        let state = self.lock();
         let namespace = if rt.namespaced { ns.unwrap_or("default") } else { "" };
         let k = key(rt, namespace, name);
-        let current = state.objects.get(&k).ok_or_else(|| ApiError::not_found(rt, name))?;
-        if let Some(uid) = &pre.uid {
-            let actual = meta_str(current, "uid").unwrap_or_default();
-            if actual != uid {
-                return Err(ApiError::precondition_failed(
-                    rt,
-                    name,
-                    format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"),
-                ));
+        let current = state.objects.get(&k).ok_or_else(|| ApiError::not_found(rt, name))?.clone();
+        check_preconditions(rt, name, &current, pre)?;
+        let mut fins = finalizers(&current);
+        let gc_finalizer = match propagation {
+            Propagation::Foreground => Some(FOREGROUND),
+            Propagation::Orphan => Some(ORPHAN),
+            Propagation::Background => None,
+        };
+        let mut added = false;
+        if let Some(f) = gc_finalizer {
+            if !fins.iter().any(|x| x == f) {
+                fins.push(f.to_owned());
+                added = true;
             }
         }
-        if let Some(rv) = &pre.resource_version {
-            let actual = meta_str(current, "resourceVersion").unwrap_or_default();
-            if actual != rv {
-                return Err(ApiError::precondition_failed(rt, name, format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {actual}")));
+        let deleting = current.pointer("/metadata/deletionTimestamp").is_some();
+        if fins.is_empty() || is(rt, &NAMESPACES) {
+            if opts.dry_run {
+                return Ok(Deleted::Gone(current));
+            }
+            let gone = self.remove_now(state, rt, k)?;
+            return Ok(Deleted::Gone(gone));
+        }
+        if deleting && !added {
+            return Ok(Deleted::Pending(current));
+        }
+        let mut obj = current.clone();
+        set_finalizers(&mut obj, &fins);
+        if !deleting {
+            obj["metadata"]["deletionTimestamp"] = json!(now());
+            obj["metadata"]["deletionGracePeriodSeconds"] = json!(0);
+            if let Some(g) = obj["metadata"]["generation"].as_i64() {
+                obj["metadata"]["generation"] = json!(g + 1);
             }
         }
         if opts.dry_run {
-            return Ok(current.clone());
+            return Ok(Deleted::Pending(obj));
         }
-        let (crd_group, crd_plural) = if std::ptr::eq(rt, &CRDS) {
+        let w = self.commit(state, ChangeKind::Modified, rt, k.clone(), obj, None, Vec::new())?;
+        // The garbage collector may have finished the deletion already (nothing to wait for).
+        let now_there = self.lock().objects.get(&k).cloned();
+        Ok(match now_there {
+            Some(obj) => Deleted::Pending(obj),
+            None => Deleted::Gone(w.object),
+        })
+    }
+
+    /// Removes an object now (with a namespace's objects, a CRD's objects and type), then lets
+    /// the garbage collector delete what depended on it.
+    fn remove_now(
+        &self,
+        mut state: MutexGuard<'_, State>,
+        rt: &'static ResourceType,
+        k: Key,
+    ) -> Result<Value, ApiError> {
+        let current = state.objects.get(&k).cloned().ok_or_else(|| ApiError::not_found(rt, &k.3))?;
+        let (crd_group, crd_plural) = if is(rt, &CRDS) {
             (
                 current.pointer("/spec/group").and_then(Value::as_str).unwrap_or("").to_owned(),
                 current.pointer("/spec/names/plural").and_then(Value::as_str).unwrap_or("").to_owned(),
@@ -552,25 +865,28 @@ impl Store {
             .objects
             .keys()
             .filter(|(g, p, n, _)| {
-                (std::ptr::eq(rt, &NAMESPACES) && n == name)
-                    || (!crd_plural.is_empty() && *g == crd_group && *p == crd_plural)
+                (is(rt, &NAMESPACES) && *n == k.3) || (!crd_plural.is_empty() && *g == crd_group && *p == crd_plural)
             })
             .cloned()
             .collect();
         doomed.push(k.clone());
         self.persist(&[], &doomed, state.rv + doomed.len() as u64)?;
-        doomed.pop();
         let mut removed = Vec::new();
-        for k in doomed {
-            if let Some(obj) = state.objects.remove(&k) {
-                removed.push((find(k.0, k.1), obj));
+        let mut candidates = Vec::new();
+        for d in &doomed {
+            if let Some(obj) = state.remove(d) {
+                if let Some(uid) = meta_str(&obj, "uid") {
+                    candidates.extend(state.dependents_of(uid));
+                }
+                candidates.extend(owner_uids(&obj).filter_map(|u| state.uids.get(u).cloned()));
+                removed.push((if *d == k { Some(rt) } else { find(d.0, d.1) }, obj));
             }
         }
-        let Some(obj) = state.objects.remove(&k) else { return Err(ApiError::not_found(rt, name)) };
-        removed.push((Some(rt), obj.clone()));
+        let mut last = current;
         for (t, mut gone) in removed {
             state.rv += 1;
             gone["metadata"]["resourceVersion"] = json!(state.rv.to_string());
+            last = gone.clone();
             if let Some(t) = t {
                 self.record(&mut state, ChangeKind::Deleted, t, gone);
             }
@@ -579,7 +895,80 @@ impl Store {
         if !crd_plural.is_empty() {
             self.registry.unregister(&crd_group, &crd_plural);
         }
-        Ok(obj)
+        self.collect_garbage(candidates);
+        Ok(last)
+    }
+
+    /// The garbage collector, run after each write that may concern it, until nothing is left
+    /// to do: an object whose owners are all gone is deleted (in the background); an owner
+    /// deleted in the foreground has its dependents deleted and goes when they have; an owner
+    /// deleted with `orphan` has its dependents' references to it removed.
+    fn collect_garbage(&self, mut queue: Vec<Key>) {
+        let types = self.registry.all();
+        let find = |k: &Key| types.iter().copied().find(|t| t.group == k.0 && t.plural == k.1);
+        let opts = WriteOptions::default();
+        let mut steps = 0;
+        while let Some(k) = queue.pop() {
+            steps += 1;
+            if steps > 1_000_000 {
+                tracing::error!("garbage collection did not settle; stopped");
+                return;
+            }
+            let Some(rt) = find(&k) else { continue };
+            let state = self.lock();
+            let Some(obj) = state.objects.get(&k).cloned() else { continue };
+            let uid = meta_str(&obj, "uid").unwrap_or_default().to_owned();
+            let deps = state.dependents_of(&uid);
+            let refs: Vec<&str> = owner_uids(&obj).collect();
+            let dangling: Vec<String> =
+                refs.iter().filter(|u| !state.uids.contains_key(**u)).map(|u| (*u).to_owned()).collect();
+            let all_gone = !refs.is_empty() && dangling.len() == refs.len();
+            drop(state);
+            let ns = (!k.2.is_empty()).then_some(k.2.as_str());
+            let fins = finalizers(&obj);
+            let deleting = obj.pointer("/metadata/deletionTimestamp").is_some();
+            if deleting && fins.iter().any(|f| f == ORPHAN) {
+                for d in &deps {
+                    self.gc_patch(d, find(d), |o| remove_owner(o, &uid));
+                }
+                self.gc_patch(&k, Some(rt), |o| drop_finalizer(o, ORPHAN));
+                continue;
+            }
+            if deleting && fins.iter().any(|f| f == FOREGROUND) {
+                if deps.is_empty() {
+                    self.gc_patch(&k, Some(rt), |o| drop_finalizer(o, FOREGROUND));
+                } else {
+                    for d in deps {
+                        if let Some(drt) = find(&d) {
+                            let dns = (!d.2.is_empty()).then_some(d.2.as_str());
+                            let _ =
+                                self.delete(drt, dns, &d.3, &Preconditions::default(), &opts, Propagation::Foreground);
+                        }
+                    }
+                }
+                continue;
+            }
+            if all_gone && !deleting {
+                let _ = self.delete(rt, ns, &k.3, &Preconditions::default(), &opts, Propagation::Background);
+            } else if !dangling.is_empty() && !all_gone {
+                self.gc_patch(&k, Some(rt), |o| {
+                    for u in &dangling {
+                        remove_owner(o, u);
+                    }
+                });
+            }
+        }
+    }
+
+    /// A change the garbage collector makes to one object (ignoring one that went meanwhile).
+    fn gc_patch(&self, k: &Key, rt: Option<&'static ResourceType>, change: impl FnOnce(&mut Value)) {
+        let Some(rt) = rt else { return };
+        let Some(mut obj) = self.lock().objects.get(k).cloned() else { return };
+        change(&mut obj);
+        let ns = (!k.2.is_empty()).then_some(k.2.as_str());
+        if let Err(e) = self.update(rt, ns, &k.3, obj, false, &WriteOptions::default()) {
+            tracing::warn!(object = %k.3, error = %e, "garbage collector could not update an object");
+        }
     }
 
     /// The changes after `rv` still in the history, and a receiver for the ones to come, taken
@@ -593,6 +982,46 @@ impl Store {
         let backlog = state.history.iter().filter(|c| c.rv > rv).cloned().collect();
         Ok((backlog, self.changes.subscribe()))
     }
+}
+
+fn check_preconditions(rt: &ResourceType, name: &str, current: &Value, pre: &Preconditions) -> Result<(), ApiError> {
+    if let Some(uid) = &pre.uid {
+        let actual = meta_str(current, "uid").unwrap_or_default();
+        if actual != uid {
+            return Err(ApiError::precondition_failed(
+                rt,
+                name,
+                format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"),
+            ));
+        }
+    }
+    if let Some(rv) = &pre.resource_version {
+        let actual = meta_str(current, "resourceVersion").unwrap_or_default();
+        if actual != rv {
+            return Err(ApiError::precondition_failed(
+                rt,
+                name,
+                format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {actual}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn remove_owner(obj: &mut Value, uid: &str) {
+    if let Some(refs) = obj.pointer_mut("/metadata/ownerReferences").and_then(Value::as_array_mut) {
+        refs.retain(|r| r.get("uid").and_then(Value::as_str) != Some(uid));
+        if refs.is_empty() {
+            if let Some(m) = obj["metadata"].as_object_mut() {
+                m.remove("ownerReferences");
+            }
+        }
+    }
+}
+
+fn drop_finalizer(obj: &mut Value, f: &str) {
+    let fins: Vec<String> = finalizers(obj).into_iter().filter(|x| x != f).collect();
+    set_finalizers(obj, &fins);
 }
 
 fn without_meta_and_status(obj: &Value) -> Value {

@@ -14,6 +14,7 @@
 //!
 //! The crate has no I/O and builds for `wasm32-unknown-unknown`.
 
+mod container;
 mod decode;
 mod defaults;
 mod error;
@@ -26,6 +27,7 @@ mod schema;
 mod types;
 mod validate;
 
+pub use container::check_container;
 pub use decode::decode;
 pub use defaults::apply_defaults;
 pub use error::{CheckError, ErrorKind, FieldError, SyntaxError};
