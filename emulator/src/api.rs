@@ -8,7 +8,9 @@ use crate::resources::{
     is, ResourceType, Verbs, DEPLOYMENTS, EVENTS, EVENTS_V1, NAMESPACES, PODS, REPLICASETS, STATEFULSETS,
 };
 use crate::selector::{FieldSelector, LabelSelector};
-use crate::store::{Change, Deleted, FieldValidation, Preconditions, Propagation, Store, WriteOptions, Written};
+use crate::store::{
+    Change, Deleted, FieldValidation, Preconditions, Propagation, Store, Stored, WriteOptions, Written,
+};
 use crate::table;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
@@ -171,6 +173,18 @@ fn same(v: &Value) -> Value {
     v.clone()
 }
 
+/// Whether a stored object can be served as it is for `view`: no conversion, same version.
+fn as_stored(view: &ResourceType, stored: &Stored) -> bool {
+    !is(view, &EVENTS_V1) && stored.view.get("apiVersion").and_then(Value::as_str) == Some(view.api_version().as_str())
+}
+
+/// An object with the `apiVersion` of the requested version (one stored object serves every
+/// version of a custom type).
+fn in_version(view: &ResourceType, mut obj: Value) -> Value {
+    obj["apiVersion"] = json!(view.api_version());
+    obj
+}
+
 /// Where a type's objects are stored, and how they convert to and from it: events.k8s.io/v1
 /// Events are core/v1 Events.
 fn storage_of(rt: &'static ResourceType) -> (&'static ResourceType, Convert, Convert) {
@@ -218,10 +232,14 @@ async fn dispatch(
             Ok(written(StatusCode::CREATED, w, out))
         }
         (Method::GET, Some(name)) => {
-            let obj = out(&s.get(rt, ns, name)?);
+            let stored = s.get_stored(rt, ns, name)?;
             Ok(match table {
-                Some(include) => Json(table::table(t.rt, &[obj], json!({}), include)).into_response(),
-                None => Json(obj).into_response(),
+                Some(include) => Json(table::table(t.rt, &[out(&stored.value())], json!({}), include)).into_response(),
+                // The stored text as it is, when it is in the requested shape.
+                None if as_stored(t.rt, &stored) => {
+                    ([(header::CONTENT_TYPE, "application/json")], stored.json.clone()).into_response()
+                }
+                None => Json(in_version(t.rt, out(&stored.value()))).into_response(),
             })
         }
         (Method::PUT, Some(name)) => {
@@ -492,13 +510,13 @@ async fn list_or_watch(
     if truthy(&q, "watch") {
         return watch(s, view, ns, q, labels, fields, table);
     }
-    let (items, rv) = s.list(rt, ns.as_deref(), &labels, &fields);
+    let (items, rv) = s.list_stored(rt, ns.as_deref(), &labels, &fields);
     // Paging: the continue token is the position after the last item returned.
     let offset: usize = match q.get("continue").filter(|t| !t.is_empty()) {
         Some(token) => token.parse().map_err(|_| ApiError::bad_request("invalid continue token"))?,
         None => 0,
     };
-    let mut items: Vec<Value> = items.into_iter().skip(offset).map(|v| out(&v)).collect();
+    let mut items: Vec<Arc<Stored>> = items.into_iter().skip(offset).collect();
     let mut metadata = json!({"resourceVersion": rv.to_string()});
     if let Some(limit) = q.get("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0) {
         if items.len() > limit {
@@ -509,15 +527,27 @@ async fn list_or_watch(
         }
     }
     if let Some(include) = table {
+        let items: Vec<Value> = items.iter().map(|i| in_version(view, out(&i.value()))).collect();
         return Ok(Json(table::table(view, &items, metadata, include)).into_response());
     }
-    Ok(Json(json!({
-        "kind": view.list_kind,
-        "apiVersion": view.api_version(),
-        "metadata": metadata,
-        "items": items,
-    }))
-    .into_response())
+    // The list is written around the stored texts, which are not parsed again.
+    let head = json!({"kind": view.list_kind, "apiVersion": view.api_version(), "metadata": metadata});
+    let head = serde_json::to_vec(&head).unwrap_or_default();
+    let mut body = Vec::with_capacity(head.len() + items.iter().map(|i| i.json.len() + 1).sum::<usize>() + 16);
+    body.extend_from_slice(&head[..head.len() - 1]);
+    body.extend_from_slice(b",\"items\":[");
+    for (n, item) in items.iter().enumerate() {
+        if n > 0 {
+            body.push(b',');
+        }
+        if as_stored(view, item) {
+            body.extend_from_slice(&item.json);
+        } else {
+            body.extend(serde_json::to_vec(&in_version(view, out(&item.value()))).unwrap_or_default());
+        }
+    }
+    body.extend_from_slice(b"]}");
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 fn event_line(kind: &str, object: &Value) -> Bytes {
@@ -536,15 +566,23 @@ fn watch(
     table: Option<table::Include>,
 ) -> Result<Response, ApiError> {
     let (rt, out, _) = storage_of(view);
-    // What a watch event carries: the object in the requested version, or a one-row Table.
-    let render = move |obj: &Value| -> Value {
-        let obj = out(obj);
+    // One watch event: the object in the requested version (the stored text when it is), or a
+    // one-row Table.
+    let render = move |kind: &str, obj: &Stored| -> Bytes {
         match table {
-            Some(include) => {
-                let rv = obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null);
-                table::table(view, &[obj], json!({"resourceVersion": rv}), include)
+            None if as_stored(view, obj) => {
+                let mut line = Vec::with_capacity(obj.json.len() + 40);
+                line.extend_from_slice(format!("{{\"type\":\"{kind}\",\"object\":").as_bytes());
+                line.extend_from_slice(&obj.json);
+                line.extend_from_slice(b"}\n");
+                Bytes::from(line)
             }
-            None => obj,
+            None => event_line(kind, &in_version(view, out(&obj.value()))),
+            Some(include) => {
+                let obj = in_version(view, out(&obj.value()));
+                let rv = obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null);
+                event_line(kind, &table::table(view, &[obj], json!({"resourceVersion": rv}), include))
+            }
         }
     };
     let from = q.get("resourceVersion").filter(|v| !v.is_empty() && *v != "0");
@@ -554,30 +592,42 @@ fn watch(
             Vec::new(),
             v.parse::<u64>().map_err(|_| ApiError::bad_request(format!("invalid resource version {v:?}")))?,
         ),
-        None => s.list(rt, ns.as_deref(), &labels, &fields),
+        None => s.list_stored(rt, ns.as_deref(), &labels, &fields),
     };
-    let (backlog, mut live) = s.watch_from(rv)?;
+    // A version older than the history is not refused: like Kubernetes, the watch opens and
+    // its one event is an ERROR with 410 Expired, which clients answer by listing again.
+    let (backlog, mut live) = match s.watch_from(rv) {
+        Ok(x) => x,
+        Err(e) if e.code == 410 => {
+            let line = event_line("ERROR", &e.status());
+            let stream = futures::stream::once(async move { Ok::<_, std::io::Error>(line) });
+            return Ok(([(header::CONTENT_TYPE, "application/json")], Body::from_stream(stream)).into_response());
+        }
+        Err(e) => return Err(e),
+    };
     let bookmarks = truthy(&q, "allowWatchBookmarks");
     let timeout = q.get("timeoutSeconds").and_then(|t| t.parse::<u64>().ok()).map(Duration::from_secs);
     let relevant = move |c: &Change| {
         c.resource.group == rt.group
             && c.resource.plural == rt.plural
-            && ns.as_deref().is_none_or(|n| c.object.pointer("/metadata/namespace").and_then(Value::as_str) == Some(n))
-            && labels.matches(&c.object)
-            && fields.matches(&c.object)
+            && ns
+                .as_deref()
+                .is_none_or(|n| c.object.view.pointer("/metadata/namespace").and_then(Value::as_str) == Some(n))
+            && labels.matches(&c.object.view)
+            && fields.matches(&c.object.view)
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(64);
     tokio::spawn(async move {
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
         let mut last_rv = rv;
         for obj in initial {
-            if tx.send(Ok(event_line("ADDED", &render(&obj)))).await.is_err() {
+            if tx.send(Ok(render("ADDED", &obj))).await.is_err() {
                 return;
             }
         }
         for c in backlog.iter().filter(|c| relevant(c)) {
             last_rv = c.rv;
-            if tx.send(Ok(event_line(c.kind.as_str(), &render(&c.object)))).await.is_err() {
+            if tx.send(Ok(render(c.kind.as_str(), &c.object))).await.is_err() {
                 return;
             }
         }
@@ -601,7 +651,7 @@ fn watch(
                     Ok(c) if c.rv <= seen || !relevant(&c) => continue,
                     Ok(c) => {
                         last_rv = c.rv;
-                        event_line(c.kind.as_str(), &render(&c.object))
+                        render(c.kind.as_str(), &c.object)
                     }
                     Err(RecvError::Lagged(_)) => {
                         let _ = tx.send(Ok(event_line("ERROR", &ApiError::expired(last_rv, s.resource_version()).status()))).await;

@@ -50,6 +50,14 @@ impl Emulator {
         emulator
     }
 
+    /// An in-memory emulator that keeps only the last `history` changes for watches, so that
+    /// clients meet 410 Gone soon (see [`Store::with_history`]).
+    pub fn with_history(history: usize) -> Self {
+        let emulator = Self { store: Arc::new(Store::with_history(history)) };
+        emulator.seed_namespaces();
+        emulator
+    }
+
     /// An emulator whose store lives in `data_dir`: what was written before is there again
     /// after a restart (or a crash).
     pub fn open(data_dir: &std::path::Path) -> Result<Self, DiskError> {

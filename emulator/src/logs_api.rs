@@ -109,8 +109,8 @@ pub fn pod_log(s: &Arc<Store>, ns: &str, name: &str, q: &HashMap<String, String>
                 change = changes.recv() => match change {
                     Ok(c) if c.kind == ChangeKind::Deleted
                         && std::ptr::eq(c.resource, &PODS)
-                        && c.object.pointer("/metadata/name").and_then(Value::as_str) == Some(key.1.as_str())
-                        && c.object.pointer("/metadata/namespace").and_then(Value::as_str) == Some(key.0.as_str()) => return,
+                        && c.object.view.pointer("/metadata/name").and_then(Value::as_str) == Some(key.1.as_str())
+                        && c.object.view.pointer("/metadata/namespace").and_then(Value::as_str) == Some(key.0.as_str()) => return,
                     Ok(_) | Err(RecvError::Lagged(_)) => continue,
                     Err(RecvError::Closed) => return,
                 },

@@ -8,9 +8,10 @@ use crate::fields::{self, Writer};
 use crate::merge::{self, ListSemantics};
 use crate::resources::{is, Registry, ResourceType, CRDS, NAMESPACES};
 use crate::selector::{FieldSelector, LabelSelector};
+use bytes::Bytes;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::broadcast;
 
 /// How many changes are kept for watches that start from an older resource version; older ones
@@ -49,7 +50,66 @@ pub struct Change {
     /// The object's type.
     pub resource: &'static ResourceType,
     /// The object as it is after the change (before it, for a deletion).
-    pub object: Value,
+    pub object: Arc<Stored>,
+}
+
+/// An object as the store keeps it: its JSON text, served as it is by reads and watches, and a
+/// small view of it (metadata and the fields selectors use) for selectors and the garbage
+/// collector, so that neither has to parse the whole object.
+#[derive(Debug)]
+pub struct Stored {
+    /// The object, serialized.
+    pub json: Bytes,
+    /// `apiVersion`, `metadata` without `managedFields` and annotations, and the fields field
+    /// selectors name (`spec.nodeName`, `status.phase`, `involvedObject`, `reason`, `type`).
+    pub view: Value,
+}
+
+impl Stored {
+    /// Serializes an object for the store.
+    pub fn new(obj: &Value) -> Arc<Self> {
+        Arc::new(Self { json: Bytes::from(serde_json::to_vec(obj).unwrap_or_default()), view: view(obj) })
+    }
+
+    /// The object, parsed.
+    pub fn value(&self) -> Value {
+        // The bytes were serialized from a Value by this store; they parse.
+        serde_json::from_slice(&self.json).unwrap_or(Value::Null)
+    }
+}
+
+fn view(obj: &Value) -> Value {
+    let mut v = serde_json::Map::new();
+    for (k, x) in obj.as_object().into_iter().flatten() {
+        match (k.as_str(), x) {
+            ("metadata", Value::Object(m)) => {
+                let meta: serde_json::Map<String, Value> = m
+                    .iter()
+                    .filter(|(k, _)| !matches!(k.as_str(), "managedFields" | "annotations"))
+                    .map(|(k, x)| (k.clone(), x.clone()))
+                    .collect();
+                v.insert(k.clone(), Value::Object(meta));
+            }
+            ("involvedObject" | "regarding", _) => drop(v.insert(k.clone(), x.clone())),
+            ("spec", _) => {
+                if let Some(n) = x.get("nodeName") {
+                    v.insert(k.clone(), json!({"nodeName": n}));
+                }
+            }
+            ("status", _) => {
+                if let Some(p) = x.get("phase") {
+                    v.insert(k.clone(), json!({"phase": p}));
+                }
+            }
+            (_, Value::String(_) | Value::Number(_) | Value::Bool(_)) => drop(v.insert(k.clone(), x.clone())),
+            (_, Value::Object(m)) if m.len() <= 4 && m.values().all(|x| !x.is_object() && !x.is_array()) => {
+                // Small flat objects such as an event's `source`.
+                v.insert(k.clone(), x.clone());
+            }
+            _ => {}
+        }
+    }
+    Value::Object(v)
 }
 
 type Key = (&'static str, &'static str, String, String);
@@ -61,7 +121,7 @@ fn key(rt: &'static ResourceType, ns: &str, name: &str) -> Key {
 #[derive(Default)]
 struct State {
     rv: u64,
-    objects: BTreeMap<Key, Value>,
+    objects: BTreeMap<Key, Arc<Stored>>,
     history: VecDeque<Change>,
     /// Where the object with a uid is.
     uids: HashMap<String, Key>,
@@ -79,29 +139,29 @@ fn owner_uids(obj: &Value) -> impl Iterator<Item = &str> {
 
 impl State {
     /// Stores an object, keeping the uid and owner indexes current.
-    fn insert(&mut self, k: Key, obj: Value) {
+    fn insert(&mut self, k: Key, obj: Arc<Stored>) {
         self.unindex(&k);
-        if let Some(uid) = meta_str(&obj, "uid") {
+        if let Some(uid) = meta_str(&obj.view, "uid") {
             self.uids.insert(uid.to_owned(), k.clone());
         }
-        for owner in owner_uids(&obj) {
+        for owner in owner_uids(&obj.view) {
             self.dependents.entry(owner.to_owned()).or_default().insert(k.clone());
         }
         self.objects.insert(k, obj);
     }
 
     /// Removes an object and its index entries.
-    fn remove(&mut self, k: &Key) -> Option<Value> {
+    fn remove(&mut self, k: &Key) -> Option<Arc<Stored>> {
         self.unindex(k);
         self.objects.remove(k)
     }
 
     fn unindex(&mut self, k: &Key) {
-        let Some(old) = self.objects.get(k) else { return };
-        if let Some(uid) = meta_str(old, "uid") {
+        let Some(old) = self.objects.get(k).cloned() else { return };
+        if let Some(uid) = meta_str(&old.view, "uid") {
             self.uids.remove(uid);
         }
-        for owner in owner_uids(old) {
+        for owner in owner_uids(&old.view) {
             if let Some(set) = self.dependents.get_mut(owner) {
                 set.remove(k);
                 if set.is_empty() {
@@ -166,6 +226,8 @@ pub enum Deleted {
 pub struct Store {
     state: Mutex<State>,
     changes: broadcast::Sender<Change>,
+    /// How many changes are kept for watches.
+    history: usize,
     /// The types served (CRDs add to it).
     pub registry: Registry,
     /// Where writes are made durable; `None` for an ephemeral store.
@@ -183,6 +245,7 @@ impl Default for Store {
         Self {
             state: Mutex::new(State::default()),
             changes: broadcast::channel(HISTORY).0,
+            history: HISTORY,
             registry: Registry::default(),
             disk: None,
             logs: crate::logs::Logs::default(),
@@ -293,20 +356,24 @@ impl Store {
         let mut objects = Vec::new();
         for (k, bytes) in rows {
             let obj: Value = serde_json::from_slice(&bytes).map_err(|e| DiskError::corrupt(&k, e))?;
-            objects.push((k, obj));
+            let view = view(&obj);
+            let crd_types = if k.starts_with("apiextensions.k8s.io/customresourcedefinitions/") {
+                Some(crd::types_of(&obj).map_err(|e| DiskError::corrupt(&k, e))?)
+            } else {
+                None
+            };
+            objects.push((k, Arc::new(Stored { json: Bytes::from(bytes), view }), crd_types));
         }
         // CRDs first, so that their objects' types are known.
-        for (k, obj) in &objects {
-            if k.starts_with("apiextensions.k8s.io/customresourcedefinitions/") {
-                for t in crd::types_of(obj).map_err(|e| DiskError::corrupt(k, e))? {
-                    store.registry.register(t);
-                }
+        for (_, _, types) in &mut objects {
+            for t in types.take().into_iter().flatten() {
+                store.registry.register(t);
             }
         }
         let types = store.registry.all();
         let mut state = store.lock();
         state.rv = rv;
-        for (k, obj) in objects {
+        for (k, obj, _) in objects {
             let mut parts = k.splitn(4, '/');
             let (Some(g), Some(p), Some(ns), Some(name)) = (parts.next(), parts.next(), parts.next(), parts.next())
             else {
@@ -323,10 +390,9 @@ impl Store {
     }
 
     /// Makes a change set durable before it is applied in memory and acknowledged.
-    fn persist(&self, puts: &[(&Key, &Value)], deletes: &[Key], rv: u64) -> Result<(), ApiError> {
+    fn persist(&self, puts: &[(&Key, &[u8])], deletes: &[Key], rv: u64) -> Result<(), ApiError> {
         let Some(disk) = &self.disk else { return Ok(()) };
-        let puts: Vec<(String, Vec<u8>)> =
-            puts.iter().map(|(k, v)| (disk_key(k), serde_json::to_vec(v).unwrap_or_default())).collect();
+        let puts: Vec<(String, Vec<u8>)> = puts.iter().map(|(k, v)| (disk_key(k), v.to_vec())).collect();
         let deletes: Vec<String> = deletes.iter().map(disk_key).collect();
         disk.write(&puts, &deletes, rv).map_err(|e| ApiError::internal(e.to_string()))
     }
@@ -337,14 +403,22 @@ impl Store {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn record(&self, state: &mut State, kind: ChangeKind, resource: &'static ResourceType, object: Value) {
+    fn record(&self, state: &mut State, kind: ChangeKind, resource: &'static ResourceType, object: Arc<Stored>) {
         let change = Change { rv: state.rv, kind, resource, object };
-        if state.history.len() == HISTORY {
+        if state.history.len() >= self.history {
             state.history.pop_front();
         }
         state.history.push_back(change.clone());
         // No receiver is fine: nobody is watching.
         let _ = self.changes.send(change);
+    }
+
+    /// An in-memory store that keeps only the last `history` changes for watches (and lets a
+    /// watcher fall that far behind before it gets 410 Gone): how clients' recovery from an
+    /// expired resource version is exercised.
+    pub fn with_history(history: usize) -> Self {
+        let history = history.max(1);
+        Self { changes: broadcast::channel(history).0, history, ..Self::default() }
     }
 
     /// The current resource version of the whole store.
@@ -494,10 +568,11 @@ impl Store {
     ) -> Result<Written, ApiError> {
         let rv = state.rv + 1;
         obj["metadata"]["resourceVersion"] = json!(rv.to_string());
-        self.persist(&[(&k, &obj)], &[], rv)?;
+        let stored = Stored::new(&obj);
+        self.persist(&[(&k, &stored.json)], &[], rv)?;
         state.rv = rv;
-        state.insert(k.clone(), obj.clone());
-        self.record(&mut state, kind, rt, obj.clone());
+        state.insert(k.clone(), stored.clone());
+        self.record(&mut state, kind, rt, stored);
         drop(state);
         for t in new_types.into_iter().flatten() {
             self.registry.register(t);
@@ -535,6 +610,11 @@ impl Store {
 
     /// Reads one object.
     pub fn get(&self, rt: &'static ResourceType, ns: Option<&str>, name: &str) -> Result<Value, ApiError> {
+        Ok(self.get_stored(rt, ns, name)?.value())
+    }
+
+    /// Reads one object as stored (its JSON text and view).
+    pub fn get_stored(&self, rt: &'static ResourceType, ns: Option<&str>, name: &str) -> Result<Arc<Stored>, ApiError> {
         let ns = if rt.namespaced { ns.unwrap_or("default") } else { "" };
         self.lock().objects.get(&key(rt, ns, name)).cloned().ok_or_else(|| ApiError::not_found(rt, name))
     }
@@ -547,19 +627,36 @@ impl Store {
         labels: &LabelSelector,
         fields: &FieldSelector,
     ) -> (Vec<Value>, u64) {
-        let state = self.lock();
-        let items = state
-            .objects
+        let (items, rv) = self.list_stored(rt, ns, labels, fields);
+        let items = items
             .iter()
-            .filter(|((g, p, n, _), _)| *g == rt.group && *p == rt.plural && ns.is_none_or(|ns| ns == n))
-            .map(|(_, v)| v)
-            .filter(|v| labels.matches(v) && fields.matches(v))
-            .cloned()
-            .map(|mut v| {
+            .map(|s| {
+                let mut v = s.value();
                 // One stored object serves every version of a custom type.
                 v["apiVersion"] = json!(rt.api_version());
                 v
             })
+            .collect();
+        (items, rv)
+    }
+
+    /// Lists objects as stored, in key order, with the store's resource version.
+    pub fn list_stored(
+        &self,
+        rt: &'static ResourceType,
+        ns: Option<&str>,
+        labels: &LabelSelector,
+        fields: &FieldSelector,
+    ) -> (Vec<Arc<Stored>>, u64) {
+        let state = self.lock();
+        let start = (rt.group, rt.plural, ns.unwrap_or("").to_owned(), String::new());
+        let items = state
+            .objects
+            .range(start..)
+            .take_while(|((g, p, n, _), _)| *g == rt.group && *p == rt.plural && ns.is_none_or(|ns| ns == n))
+            .map(|(_, v)| v)
+            .filter(|v| labels.matches(&v.view) && fields.matches(&v.view))
+            .cloned()
             .collect();
         (items, state.rv)
     }
@@ -682,7 +779,7 @@ impl Store {
         let state = self.lock();
         let namespace = self.namespace_for(&state, rt, ns, &obj)?;
         let k = key(rt, &namespace, name);
-        let current = state.objects.get(&k).ok_or_else(|| ApiError::not_found(rt, name))?.clone();
+        let current = state.objects.get(&k).ok_or_else(|| ApiError::not_found(rt, name))?.value();
         if let Some(rv) = meta_str(&obj, "resourceVersion") {
             if Some(rv) != meta_str(&current, "resourceVersion") {
                 return Err(ApiError::conflict(rt, name));
@@ -795,7 +892,7 @@ impl Store {
         let state = self.lock();
         let namespace = if rt.namespaced { ns.unwrap_or("default") } else { "" };
         let k = key(rt, namespace, name);
-        let current = state.objects.get(&k).ok_or_else(|| ApiError::not_found(rt, name))?.clone();
+        let current = state.objects.get(&k).ok_or_else(|| ApiError::not_found(rt, name))?.value();
         check_preconditions(rt, name, &current, pre)?;
         let mut fins = finalizers(&current);
         let gc_finalizer = match propagation {
@@ -835,7 +932,7 @@ impl Store {
         }
         let w = self.commit(state, ChangeKind::Modified, rt, k.clone(), obj, None, Vec::new())?;
         // The garbage collector may have finished the deletion already (nothing to wait for).
-        let now_there = self.lock().objects.get(&k).cloned();
+        let now_there = self.lock().objects.get(&k).map(|s| s.value());
         Ok(match now_there {
             Some(obj) => Deleted::Pending(obj),
             None => Deleted::Gone(w.object),
@@ -850,7 +947,7 @@ impl Store {
         rt: &'static ResourceType,
         k: Key,
     ) -> Result<Value, ApiError> {
-        let current = state.objects.get(&k).cloned().ok_or_else(|| ApiError::not_found(rt, &k.3))?;
+        let current = state.objects.get(&k).map(|s| s.value()).ok_or_else(|| ApiError::not_found(rt, &k.3))?;
         let (crd_group, crd_plural) = if is(rt, &CRDS) {
             (
                 current.pointer("/spec/group").and_then(Value::as_str).unwrap_or("").to_owned(),
@@ -875,21 +972,23 @@ impl Store {
         let mut candidates = Vec::new();
         for d in &doomed {
             if let Some(obj) = state.remove(d) {
-                if let Some(uid) = meta_str(&obj, "uid") {
+                if let Some(uid) = meta_str(&obj.view, "uid") {
                     candidates.extend(state.dependents_of(uid));
                 }
-                candidates.extend(owner_uids(&obj).filter_map(|u| state.uids.get(u).cloned()));
+                candidates.extend(owner_uids(&obj.view).filter_map(|u| state.uids.get(u).cloned()));
                 removed.push((if *d == k { Some(rt) } else { find(d.0, d.1) }, obj));
             }
         }
         let mut last = current;
-        for (t, mut gone) in removed {
+        for (t, gone) in removed {
             state.rv += 1;
+            // Watchers see the object as it was, at the resource version of its deletion.
+            let mut gone = gone.value();
             gone["metadata"]["resourceVersion"] = json!(state.rv.to_string());
-            last = gone.clone();
             if let Some(t) = t {
-                self.record(&mut state, ChangeKind::Deleted, t, gone);
+                self.record(&mut state, ChangeKind::Deleted, t, Stored::new(&gone));
             }
+            last = gone;
         }
         drop(state);
         if !crd_plural.is_empty() {
@@ -916,7 +1015,7 @@ impl Store {
             }
             let Some(rt) = find(&k) else { continue };
             let state = self.lock();
-            let Some(obj) = state.objects.get(&k).cloned() else { continue };
+            let Some(obj) = state.objects.get(&k).map(|s| s.view.clone()) else { continue };
             let uid = meta_str(&obj, "uid").unwrap_or_default().to_owned();
             let deps = state.dependents_of(&uid);
             let refs: Vec<&str> = owner_uids(&obj).collect();
@@ -963,7 +1062,7 @@ impl Store {
     /// A change the garbage collector makes to one object (ignoring one that went meanwhile).
     fn gc_patch(&self, k: &Key, rt: Option<&'static ResourceType>, change: impl FnOnce(&mut Value)) {
         let Some(rt) = rt else { return };
-        let Some(mut obj) = self.lock().objects.get(k).cloned() else { return };
+        let Some(mut obj) = self.lock().objects.get(k).map(|s| s.value()) else { return };
         change(&mut obj);
         let ns = (!k.2.is_empty()).then_some(k.2.as_str());
         if let Err(e) = self.update(rt, ns, &k.3, obj, false, &WriteOptions::default()) {

@@ -347,6 +347,9 @@ async fn get_prints_the_columns_kubernetes_prints() {
     c.ok(&["create", "-f", &write_manifest(&c, CONFIGMAP)]).await;
     let out = c.ok(&["get", "cm,ns"]).await;
     assert!(out.contains("DATA") && out.contains("STATUS") && out.contains("Active"), "{out}");
+    let yaml = c.ok(&["get", "deploy", "web", "-o", "yaml"]).await;
+    assert!(yaml.starts_with("apiVersion: apps/v1\nkind: Deployment\n"), "{yaml}");
+    assert!(!yaml.contains("managedFields"), "kubectl hides managed fields: {yaml}");
     let out = c.ok(&["get", "pods", "--show-labels", "-A"]).await;
     assert!(out.lines().next().unwrap_or("").starts_with("NAMESPACE") && out.contains("app=web"), "{out}");
 }
