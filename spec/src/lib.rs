@@ -33,7 +33,7 @@ pub use defaults::apply_defaults;
 pub use error::{CheckError, ErrorKind, FieldError, SyntaxError};
 pub use path::FieldPath;
 pub use quantity::Quantity;
-pub use schema::json_schema;
+pub use schema::{json_schema, mark_required};
 pub use types::*;
 pub use validate::validate;
 

@@ -28,8 +28,9 @@ pub fn json_schema() -> &'static Value {
 
 /// Fields are decoded with defaults so that a missing one is reported by validation (with its
 /// path) rather than refused by the decoder; the types mark the ones Kubernetes requires with
-/// `x-required`, which becomes the schema's `required` list here.
-fn mark_required(schema: &mut Value) {
+/// `x-required`, which becomes the schema's `required` list here. Public for schemas that embed
+/// the spec's types (the Pipeline CRD).
+pub fn mark_required(schema: &mut Value) {
     match schema {
         Value::Object(obj) => {
             let mut required = Vec::new();

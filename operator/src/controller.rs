@@ -1,0 +1,191 @@
+//! The reconciler: a kube-rs `Controller` over Pipelines that applies the rendered ConfigMap and
+//! workload (server-side apply, so that fields other tools set are left alone), removes a
+//! workload of another kind when `spec.kind` changes, reports Warnings as Events and writes
+//! `status` from the workload's.
+
+use crate::crd::{Condition, Phase, Pipeline, PipelineStatus};
+use crate::render::{self, Rendered};
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::{ApiResource, DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams};
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::watcher;
+use kube::{Api, Client, Resource, ResourceExt};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The field manager of everything the operator writes.
+pub const MANAGER: &str = "sidecar-console-operator";
+
+/// Why a reconciliation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A Kubernetes call failed.
+    #[error("{0}")]
+    Kube(#[from] kube::Error),
+    /// The pipeline has no namespace.
+    #[error("the pipeline has no namespace")]
+    NoNamespace,
+}
+
+struct Context {
+    client: Client,
+    recorder: Recorder,
+}
+
+fn workload_api(client: &Client, ns: &str, kind: &str) -> Api<DynamicObject> {
+    let gvk = GroupVersionKind::gvk("apps", "v1", kind);
+    Api::namespaced_with(client.clone(), ns, &ApiResource::from_gvk(&gvk))
+}
+
+/// Runs the operator until the process ends.
+pub async fn run(client: Client) {
+    let pipelines: Api<Pipeline> = Api::all(client.clone());
+    let reporter = Reporter { controller: MANAGER.into(), instance: None };
+    let ctx = Arc::new(Context { client: client.clone(), recorder: Recorder::new(client.clone(), reporter) });
+    Controller::new(pipelines, watcher::Config::default())
+        .owns(Api::<Deployment>::all(client.clone()), watcher::Config::default())
+        .owns(Api::<DaemonSet>::all(client.clone()), watcher::Config::default())
+        .owns(Api::<StatefulSet>::all(client.clone()), watcher::Config::default())
+        .owns(Api::<ConfigMap>::all(client), watcher::Config::default().labels(render::PIPELINE_LABEL))
+        .shutdown_on_signal()
+        .run(reconcile, error_policy, ctx)
+        .for_each(|res| async move {
+            if let Err(e) = res {
+                tracing::debug!(error = %e, "reconciliation failed");
+            }
+        })
+        .await;
+}
+
+fn error_policy(p: Arc<Pipeline>, e: &Error, _: Arc<Context>) -> Action {
+    tracing::warn!(pipeline = %p.name_any(), error = %e, "reconciliation failed; retrying");
+    Action::requeue(Duration::from_secs(5))
+}
+
+async fn reconcile(p: Arc<Pipeline>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let ns = p.namespace().ok_or(Error::NoNamespace)?;
+    let name = p.name_any();
+    let Rendered { kind, workload, config_map, warnings } = render::render(&p);
+    let apply = PatchParams::apply(MANAGER).force();
+    let config_maps: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), &ns);
+    config_maps.patch(&render::config_map_name(&name), &apply, &Patch::Apply(&config_map)).await?;
+    let result = workload_api(&ctx.client, &ns, kind).patch(&name, &apply, &Patch::Apply(&workload)).await;
+    let reference = p.object_ref(&());
+    let live = match result {
+        Ok(obj) => obj,
+        Err(e) => {
+            let message = e.to_string();
+            publish(&ctx, &reference, EventType::Warning, "WorkloadFailed", &message).await;
+            write_status(&ctx, &p, failed_status(&p, &message)).await?;
+            return Err(e.into());
+        }
+    };
+    // A workload of another kind left from before a change of `spec.kind` goes.
+    for other in ["Deployment", "DaemonSet", "StatefulSet"].into_iter().filter(|k| *k != kind) {
+        let api = workload_api(&ctx.client, &ns, other);
+        if let Some(old) = api.get_opt(&name).await? {
+            if old.owner_references().iter().any(|o| Some(&o.uid) == p.uid().as_ref()) {
+                api.delete(&name, &DeleteParams::background()).await?;
+            }
+        }
+    }
+    for w in warnings {
+        publish(&ctx, &reference, EventType::Warning, w.reason, &w.message).await;
+    }
+    write_status(&ctx, &p, status_from(&p, kind, &live.data)).await?;
+    Ok(Action::requeue(Duration::from_secs(300)))
+}
+
+async fn publish(
+    ctx: &Context,
+    reference: &k8s_openapi::api::core::v1::ObjectReference,
+    type_: EventType,
+    reason: &str,
+    note: &str,
+) {
+    let ev =
+        Event { type_, reason: reason.into(), note: Some(note.into()), action: "Reconcile".into(), secondary: None };
+    if let Err(e) = ctx.recorder.publish(&ev, reference).await {
+        tracing::warn!(error = %e, reason, "could not record an event");
+    }
+}
+
+fn now() -> String {
+    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn condition(p: &Pipeline, ready: bool, reason: &str, message: String) -> Condition {
+    let status = if ready { "True" } else { "False" };
+    // The transition time moves only when the status does.
+    let last = p
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.iter().find(|c| c.type_ == "Ready"))
+        .filter(|c| c.status == status)
+        .map(|c| c.last_transition_time.clone())
+        .unwrap_or_else(now);
+    Condition {
+        type_: "Ready".into(),
+        status: status.into(),
+        reason: reason.into(),
+        message,
+        last_transition_time: last,
+        observed_generation: p.metadata.generation,
+    }
+}
+
+fn failed_status(p: &Pipeline, message: &str) -> PipelineStatus {
+    PipelineStatus {
+        phase: Phase::Failed,
+        observed_generation: p.metadata.generation,
+        conditions: vec![condition(p, false, "WorkloadFailed", message.to_owned())],
+        ..PipelineStatus::default()
+    }
+}
+
+/// The pipeline's status from its workload's (`live` is the workload's `data`: spec, status).
+pub fn status_from(p: &Pipeline, kind: &str, live: &Value) -> PipelineStatus {
+    let n = |ptr: &str| live.pointer(ptr).and_then(Value::as_i64).unwrap_or(0) as i32;
+    let (desired, ready, updated) = match kind {
+        "DaemonSet" => {
+            (n("/status/desiredNumberScheduled"), n("/status/numberReady"), n("/status/updatedNumberScheduled"))
+        }
+        _ => (
+            live.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1) as i32,
+            n("/status/readyReplicas"),
+            n("/status/updatedReplicas"),
+        ),
+    };
+    let observed = live.pointer("/status/observedGeneration").and_then(Value::as_i64);
+    let generation = live.pointer("/metadata/generation").and_then(Value::as_i64);
+    let current = observed.is_some() && observed >= generation;
+    let started = current && ready >= desired && updated >= desired;
+    let (phase, reason, message) = if started {
+        (Phase::Started, "AllReplicasReady", format!("{ready}/{desired} replicas ready"))
+    } else {
+        (Phase::Starting, "ReplicasNotReady", format!("{ready}/{desired} replicas ready, {updated} up to date"))
+    };
+    PipelineStatus {
+        phase,
+        observed_generation: p.metadata.generation,
+        replicas: desired,
+        ready_replicas: ready,
+        updated_replicas: updated,
+        conditions: vec![condition(p, started, reason, message)],
+    }
+}
+
+async fn write_status(ctx: &Context, p: &Pipeline, status: PipelineStatus) -> Result<(), Error> {
+    if p.status.as_ref() == Some(&status) {
+        return Ok(());
+    }
+    let ns = p.namespace().ok_or(Error::NoNamespace)?;
+    let api: Api<Pipeline> = Api::namespaced(ctx.client.clone(), &ns);
+    let patch = json!({"status": status});
+    api.patch_status(&p.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await?;
+    Ok(())
+}

@@ -1,0 +1,10 @@
+//! The Pipeline custom resource and the operator that reconciles it: each Pipeline becomes a
+//! workload (Deployment, DaemonSet or StatefulSet) of the same name whose pods run the main
+//! container and one container per sidecar, with a status that says how far the rollout is.
+
+pub mod controller;
+pub mod crd;
+pub mod render;
+
+pub use controller::run;
+pub use crd::{Pipeline, PipelineKind, PipelineSpec, PipelineStatus};
