@@ -266,7 +266,10 @@ async fn dispatch(
         (Method::DELETE, None) => {
             let (opts, propagation, pre) = delete_options(&q, &headers, &body)?;
             let labels = LabelSelector::parse(q.get("labelSelector").map_or("", String::as_str))?;
-            let fields = FieldSelector::parse(q.get("fieldSelector").map_or("", String::as_str), &[])?;
+            let fields = FieldSelector::parse(
+                q.get("fieldSelector").map_or("", String::as_str),
+                crate::resources::field_labels(rt),
+            )?;
             let (items, _) = s.list(rt, ns, &labels, &fields);
             let mut gone = Vec::new();
             for item in items {
@@ -506,7 +509,8 @@ async fn list_or_watch(
 ) -> Result<Response, ApiError> {
     let (rt, out, _) = storage_of(view);
     let labels = LabelSelector::parse(q.get("labelSelector").map_or("", String::as_str))?;
-    let fields = FieldSelector::parse(q.get("fieldSelector").map_or("", String::as_str), &[])?;
+    let fields =
+        FieldSelector::parse(q.get("fieldSelector").map_or("", String::as_str), crate::resources::field_labels(rt))?;
     if truthy(&q, "watch") {
         return watch(s, view, ns, q, labels, fields, table);
     }

@@ -13,12 +13,14 @@
 
 mod api;
 mod builtin;
+pub mod cluster;
 mod crd;
 mod discovery;
 mod disk;
 mod error;
 mod events;
 mod fields;
+pub mod kubectl;
 mod logs;
 mod logs_api;
 mod merge;
@@ -75,6 +77,12 @@ impl Emulator {
                 tracing::warn!(namespace = ns, error = %e, "could not create a namespace of a new cluster");
             }
         }
+    }
+
+    /// Starts the simulated cluster around the API server: nodes, workload controllers, a
+    /// scheduler and a kubelet (see [`cluster`]). Needs a running tokio runtime.
+    pub fn start_cluster(&self) {
+        cluster::start(self.store.clone());
     }
 
     /// The object store (for seeding and inspection).

@@ -215,6 +215,56 @@ pub static BUILTIN: [&ResourceType; 14] = [
     &SUBJECT_ACCESS_REVIEWS,
 ];
 
+/// The fields a type can be selected by besides `metadata.name` and `metadata.namespace`
+/// (Kubernetes' field labels).
+pub fn field_labels(rt: &ResourceType) -> &'static [&'static str] {
+    if is(rt, &PODS) {
+        &[
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "spec.schedulerName",
+            "spec.serviceAccountName",
+            "status.phase",
+            "status.podIP",
+            "status.nominatedNodeName",
+        ]
+    } else if is(rt, &EVENTS) {
+        &[
+            "involvedObject.kind",
+            "involvedObject.namespace",
+            "involvedObject.name",
+            "involvedObject.uid",
+            "involvedObject.apiVersion",
+            "involvedObject.resourceVersion",
+            "involvedObject.fieldPath",
+            "reason",
+            "reportingComponent",
+            "source",
+            "type",
+        ]
+    } else if is(rt, &EVENTS_V1) {
+        &[
+            "regarding.kind",
+            "regarding.namespace",
+            "regarding.name",
+            "regarding.uid",
+            "reason",
+            "type",
+            "reportingController",
+        ]
+    } else if is(rt, &SECRETS) {
+        &["type"]
+    } else if is(rt, &NAMESPACES) {
+        &["status.phase"]
+    } else if is(rt, &NODES) {
+        &["spec.unschedulable"]
+    } else if is(rt, &REPLICASETS) {
+        &["status.replicas"]
+    } else {
+        &[]
+    }
+}
+
 /// Whether `rt` is the built-in type `builtin` (types are compared by identity).
 pub fn is(rt: &ResourceType, builtin: &ResourceType) -> bool {
     std::ptr::eq(rt, builtin)

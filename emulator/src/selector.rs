@@ -114,9 +114,15 @@ impl FieldSelector {
     /// Whether an object's fields satisfy the selector.
     pub fn matches(&self, obj: &Value) -> bool {
         self.0.iter().all(|(field, eq, value)| {
+            // An event's `source` is its reporting component.
+            let field = if field == "source" { "source.component" } else { field.as_str() };
             let pointer = format!("/{}", field.replace('.', "/"));
-            let actual = obj.pointer(&pointer).and_then(Value::as_str).unwrap_or("");
-            (actual == value) == *eq
+            let actual = match obj.pointer(&pointer) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Null) | None => String::new(),
+                Some(other) => other.to_string(),
+            };
+            (actual == *value) == *eq
         })
     }
 }

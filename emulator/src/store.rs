@@ -91,14 +91,29 @@ fn view(obj: &Value) -> Value {
                 v.insert(k.clone(), Value::Object(meta));
             }
             ("involvedObject" | "regarding", _) => drop(v.insert(k.clone(), x.clone())),
-            ("spec", _) => {
-                if let Some(n) = x.get("nodeName") {
-                    v.insert(k.clone(), json!({"nodeName": n}));
-                }
-            }
-            ("status", _) => {
-                if let Some(p) = x.get("phase") {
-                    v.insert(k.clone(), json!({"phase": p}));
+            // The scalar fields of `spec` and `status` that field selectors name.
+            ("spec" | "status", Value::Object(m)) => {
+                let small: serde_json::Map<String, Value> = m
+                    .iter()
+                    .filter(|(k, x)| {
+                        matches!(
+                            k.as_str(),
+                            "nodeName"
+                                | "restartPolicy"
+                                | "schedulerName"
+                                | "serviceAccountName"
+                                | "unschedulable"
+                                | "phase"
+                                | "podIP"
+                                | "nominatedNodeName"
+                                | "replicas"
+                        ) && !x.is_object()
+                            && !x.is_array()
+                    })
+                    .map(|(k, x)| (k.clone(), x.clone()))
+                    .collect();
+                if !small.is_empty() {
+                    v.insert(k.clone(), Value::Object(small));
                 }
             }
             (_, Value::String(_) | Value::Number(_) | Value::Bool(_)) => drop(v.insert(k.clone(), x.clone())),
@@ -728,23 +743,35 @@ impl Store {
                 )));
             }
         }
-        let live = match self.get(rt, ns, name) {
-            Ok(v) => Some(v),
-            Err(e) if e.code == 404 && !status => None,
-            Err(e) => return Err(e),
-        };
-        let (av, time) = (rt.api_version(), now());
-        let w = opts.writer(&av, status.then_some("status"), &time);
-        let mut result = fields::apply(live.as_ref(), &config, &w, opts.force, list_semantics(rt).as_ref())
-            .map_err(|c| ApiError::apply_conflicts(rt, name, c.describe()))?;
-        match live {
-            None => {
-                result["metadata"]["name"] = json!(name);
-                Ok((self.create_tracked(rt, ns, result, opts, Tracking::Done)?, true))
-            }
-            Some(_) => {
-                let sub = status.then_some("status");
-                Ok((self.update_tracked(rt, ns, name, result, sub, opts, Tracking::Done)?, false))
+        // An apply is one atomic change, as in Kubernetes: if the object changed between the
+        // read and the write, it is applied again to the new version (unless the configuration
+        // itself names a resourceVersion, which must then hold).
+        let pinned = meta_str(&config, "resourceVersion").is_some();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let live = match self.get(rt, ns, name) {
+                Ok(v) => Some(v),
+                Err(e) if e.code == 404 && !status => None,
+                Err(e) => return Err(e),
+            };
+            let (av, time) = (rt.api_version(), now());
+            let w = opts.writer(&av, status.then_some("status"), &time);
+            let mut result = fields::apply(live.as_ref(), &config, &w, opts.force, list_semantics(rt).as_ref())
+                .map_err(|c| ApiError::apply_conflicts(rt, name, c.describe()))?;
+            let outcome = match live {
+                None => {
+                    result["metadata"]["name"] = json!(name);
+                    self.create_tracked(rt, ns, result, opts, Tracking::Done).map(|w| (w, true))
+                }
+                Some(_) => {
+                    let sub = status.then_some("status");
+                    self.update_tracked(rt, ns, name, result, sub, opts, Tracking::Done).map(|w| (w, false))
+                }
+            };
+            match outcome {
+                Err(e) if e.code == 409 && !pinned && attempts < 10 && e.reason != "Invalid" => continue,
+                other => return other,
             }
         }
     }

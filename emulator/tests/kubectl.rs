@@ -1,14 +1,22 @@
 //! The real `kubectl` binary against the emulator on a loopback port, compared with what
 //! Kubernetes prints.
 
+use emulator::kubectl::Kubectl;
 use emulator::Emulator;
 use std::path::PathBuf;
 use tokio::process::Command;
 
 struct Cluster {
+    kubectl: Kubectl,
     kubeconfig: PathBuf,
     emulator: Emulator,
-    _dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for Cluster {
+    type Target = Kubectl;
+    fn deref(&self) -> &Kubectl {
+        &self.kubectl
+    }
 }
 
 async fn cluster() -> Cluster {
@@ -17,41 +25,14 @@ async fn cluster() -> Cluster {
     let emulator = Emulator::new();
     let router = emulator.router();
     tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
-    let dir = tempfile::tempdir().expect("tempdir");
-    let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(&kubeconfig, Emulator::kubeconfig(&format!("http://{addr}"))).expect("kubeconfig");
-    Cluster { kubeconfig, emulator, _dir: dir }
+    let kubectl = Kubectl::for_server(addr);
+    let kubeconfig = kubectl.kubeconfig().to_owned();
+    Cluster { kubectl, kubeconfig, emulator }
 }
 
 impl Cluster {
-    /// Runs kubectl; returns (success, stdout, stderr).
     async fn kubectl(&self, args: &[&str]) -> (bool, String, String) {
-        let out = Command::new("kubectl")
-            .arg("--kubeconfig")
-            .arg(&self.kubeconfig)
-            .arg("--cache-dir")
-            .arg(self.kubeconfig.with_file_name("cache"))
-            .args(args)
-            .output()
-            .await
-            .expect("kubectl must be installed (cargo xtask test installs it)");
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-
-    async fn ok(&self, args: &[&str]) -> String {
-        let (ok, out, err) = self.kubectl(args).await;
-        assert!(ok, "kubectl {args:?} failed: {err}");
-        out
-    }
-
-    async fn fails(&self, args: &[&str]) -> String {
-        let (ok, out, err) = self.kubectl(args).await;
-        assert!(!ok, "kubectl {args:?} should fail, printed {out}");
-        err
+        self.kubectl.run(args).await
     }
 }
 

@@ -2,6 +2,8 @@
 //! `/api/v1`, assembled into one axum [`Router`] by [`router`].
 
 pub mod api;
+mod demo;
+pub mod embedded;
 
 use axum::Router;
 use leptos::config::LeptosOptions;

@@ -18,6 +18,27 @@ struct Args {
     /// Folder with the built site (`pkg/` with the script, WebAssembly and CSS).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     site_root: PathBuf,
+    /// Where the embedded cluster keeps its objects across restarts (default:
+    /// `$XDG_DATA_HOME/sidecar-console`, or `~/.local/share/sidecar-console`).
+    #[arg(long, env = "SIDECAR_CONSOLE_DATA_DIR", conflicts_with = "ephemeral")]
+    data_dir: Option<PathBuf>,
+    /// Keep the embedded cluster in memory only: it starts anew, with the demo data, every time.
+    #[arg(long)]
+    ephemeral: bool,
+    /// Where the embedded cluster's Kubernetes API listens, for kubectl (loopback only).
+    #[arg(long, env = "SIDECAR_CONSOLE_CLUSTER_LISTEN", default_value = "127.0.0.1:6443")]
+    cluster_listen: SocketAddr,
+    /// Where to write the kubeconfig for the embedded cluster (default: `kubeconfig` in the data
+    /// folder, or in the system's temporary folder when ephemeral).
+    #[arg(long)]
+    write_kubeconfig: Option<PathBuf>,
+}
+
+fn default_data_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
+    Some(base.join("sidecar-console"))
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -33,13 +54,20 @@ enum Command {
         /// Folder where the cluster's objects are kept across restarts; in memory only if absent.
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Serve the API alone, without the simulated nodes, controllers and kubelet.
+        #[arg(long)]
+        no_cluster: bool,
     },
+    /// Run the Pipeline operator against the cluster of the current kubeconfig (or in-cluster
+    /// configuration): each Pipeline becomes a workload with its sidecars.
+    Operator,
 }
 
 async fn run_emulator(
     listen: SocketAddr,
     kubeconfig: &std::path::Path,
     data_dir: Option<&std::path::Path>,
+    cluster: bool,
 ) -> Result<(), String> {
     if !listen.ip().is_loopback() {
         return Err(format!("the emulator has no authentication and listens on loopback only, not {listen}"));
@@ -48,6 +76,9 @@ async fn run_emulator(
         Some(dir) => emulator::Emulator::open(dir).map_err(|e| format!("{}: {e}", dir.display()))?,
         None => emulator::Emulator::new(),
     };
+    if cluster {
+        emulator.start_cluster();
+    }
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -75,14 +106,49 @@ async fn main() -> ExitCode {
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
     let args = Args::parse();
-    if let Some(Command::Emulator { listen, kubeconfig, data_dir }) = &args.command {
-        return match run_emulator(*listen, kubeconfig, data_dir.as_deref()).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::FAILURE
-            }
-        };
+    match &args.command {
+        Some(Command::Emulator { listen, kubeconfig, data_dir, no_cluster }) => {
+            return match run_emulator(*listen, kubeconfig, data_dir.as_deref(), !no_cluster).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Some(Command::Operator) => {
+            return match kube::Client::try_default().await {
+                Ok(client) => {
+                    println!("Pipeline operator running against the current cluster");
+                    operator::run(client).await;
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: no cluster to run against: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        None => {}
+    }
+    let data_dir = if args.ephemeral { None } else { args.data_dir.clone().or_else(default_data_dir) };
+    let kubeconfig = args.write_kubeconfig.clone().unwrap_or_else(|| match &data_dir {
+        Some(d) => d.join("kubeconfig"),
+        None => std::env::temp_dir().join("sidecar-console.kubeconfig"),
+    });
+    let cluster = match server::embedded::start(data_dir.as_deref(), args.cluster_listen, &kubeconfig).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("Embedded cluster: Kubernetes API on http://{}", cluster.addr);
+    println!("  export KUBECONFIG={}", cluster.kubeconfig.display());
+    println!("  kubectl get pipelines -A");
+    match &data_dir {
+        Some(d) => println!("  its objects are kept in {}", d.display()),
+        None => println!("  its objects are kept in memory only"),
     }
     if !args.site_root.join("pkg").is_dir() {
         tracing::warn!(
