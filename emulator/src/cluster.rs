@@ -384,55 +384,71 @@ impl Sim {
         let replicas = d.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
         let sets = self.children(&REPLICASETS, d);
         let current_name = format!("{name}-{hash}");
-        let mut current = sets.iter().find(|r| s(r, "/metadata/name") == current_name).cloned();
-        if current.is_none() {
+        if !sets.iter().any(|r| s(r, "/metadata/name") == current_name) {
+            // Created empty; the rollout below sizes it.
             let mut rs = json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
                 "metadata": {"name": current_name, "labels": template.pointer("/metadata/labels").cloned().unwrap_or(json!({})),
-                    "annotations": {"deployment.kubernetes.io/revision": (sets.len() + 1).to_string()},
+                    "annotations": {"deployment.kubernetes.io/revision": (max_revision(&sets) + 1).to_string()},
                     "ownerReferences": [owner_ref(d, &DEPLOYMENTS)]},
-                "spec": {"replicas": replicas, "selector": d.pointer("/spec/selector").cloned().unwrap_or(json!({})),
+                "spec": {"replicas": 0, "selector": d.pointer("/spec/selector").cloned().unwrap_or(json!({})),
                     "template": template}});
             rs["metadata"]["labels"]["pod-template-hash"] = json!(hash);
             rs["spec"]["template"]["metadata"]["labels"]["pod-template-hash"] = json!(hash);
             rs["spec"]["selector"]["matchLabels"]["pod-template-hash"] = json!(hash);
             let ns = d.pointer("/metadata/namespace").and_then(Value::as_str);
-            match self.store.create(&REPLICASETS, ns, rs, &opts("deployment-controller")) {
-                Ok(w) => {
-                    self.event(
-                        d,
-                        "Normal",
-                        "ScalingReplicaSet",
-                        format!("Scaled up replica set {current_name} from 0 to {replicas}"),
-                        "deployment-controller",
-                        None,
-                    );
-                    current = Some(w.object);
-                }
-                Err(e) => tracing::debug!(error = %e, "replica set not created"),
+            if let Err(e) = self.store.create(&REPLICASETS, ns, rs, &opts("deployment-controller")) {
+                tracing::debug!(error = %e, "replica set not created");
             }
         }
+        let sets = self.children(&REPLICASETS, d);
+        let current = sets.iter().find(|r| s(r, "/metadata/name") == current_name).cloned();
+        let targets = rollout(d, replicas, &current_name, &sets);
         for rs in &sets {
-            let want = if s(rs, "/metadata/name") == current_name { replicas } else { 0 };
+            let rs_name = s(rs, "/metadata/name");
+            let want = targets.get(rs_name).copied().unwrap_or(0);
             let have = rs.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
             if have != want {
                 let mut next = rs.clone();
                 next["spec"]["replicas"] = json!(want);
                 let ns = rs.pointer("/metadata/namespace").and_then(Value::as_str);
-                if self
-                    .store
-                    .update(&REPLICASETS, ns, s(rs, "/metadata/name"), next, false, &opts("deployment-controller"))
-                    .is_ok()
-                {
+                if self.store.update(&REPLICASETS, ns, rs_name, next, false, &opts("deployment-controller")).is_ok() {
                     let verb = if want > have { "up" } else { "down" };
                     self.event(
                         d,
                         "Normal",
                         "ScalingReplicaSet",
-                        format!("Scaled {verb} replica set {} from {have} to {want}", s(rs, "/metadata/name")),
+                        format!("Scaled {verb} replica set {rs_name} from {have} to {want}"),
                         "deployment-controller",
                         None,
                     );
                 }
+            }
+        }
+        // Old, empty ReplicaSets beyond `revisionHistoryLimit` go, oldest first.
+        let limit = d.pointer("/spec/revisionHistoryLimit").and_then(Value::as_i64).unwrap_or(10).max(0) as usize;
+        let mut empty: Vec<&Value> = sets
+            .iter()
+            .filter(|rs| s(rs, "/metadata/name") != current_name)
+            .filter(|rs| targets.get(s(rs, "/metadata/name")).copied().unwrap_or(0) == 0)
+            .filter(|rs| rs.pointer("/status/replicas").and_then(Value::as_i64).unwrap_or(0) == 0)
+            .collect();
+        empty.sort_by_key(|rs| {
+            rs.pointer("/metadata/annotations/deployment.kubernetes.io~1revision")
+                .and_then(Value::as_str)
+                .and_then(|r| r.parse::<i64>().ok())
+                .unwrap_or(0)
+        });
+        if empty.len() > limit {
+            for rs in &empty[..empty.len() - limit] {
+                let ns = rs.pointer("/metadata/namespace").and_then(Value::as_str);
+                let _ = self.store.delete(
+                    &REPLICASETS,
+                    ns,
+                    s(rs, "/metadata/name"),
+                    &Preconditions::default(),
+                    &opts("deployment-controller"),
+                    Propagation::Background,
+                );
             }
         }
         let n = |rs: &Value, f: &str| rs.pointer(&format!("/status/{f}")).and_then(Value::as_i64).unwrap_or(0);
@@ -567,6 +583,75 @@ impl Sim {
             "updateRevision": revision, "collisionCount": 0, "observedGeneration": sts["metadata"]["generation"]});
         self.write_status(&STATEFULSETS, sts, status, "statefulset-controller");
     }
+}
+
+/// The highest `deployment.kubernetes.io/revision` of a Deployment's ReplicaSets.
+fn max_revision(sets: &[Value]) -> i64 {
+    sets.iter()
+        .filter_map(|rs| rs.pointer("/metadata/annotations/deployment.kubernetes.io~1revision"))
+        .filter_map(|r| r.as_str().and_then(|r| r.parse::<i64>().ok()))
+        .max()
+        .unwrap_or(0)
+}
+
+/// `maxSurge` / `maxUnavailable` as a number of pods: an integer, or a percentage of
+/// `replicas` rounded up (surge) or down (unavailable), 25% when absent.
+fn pods_of(v: Option<&Value>, replicas: i64, round_up: bool) -> i64 {
+    match v {
+        Some(Value::Number(n)) => n.as_i64().unwrap_or(0),
+        Some(Value::String(p)) if p.ends_with('%') => {
+            let pct: i64 = p.trim_end_matches('%').parse().unwrap_or(25);
+            let x = replicas * pct;
+            if round_up {
+                (x + 99) / 100
+            } else {
+                x / 100
+            }
+        }
+        _ => pods_of(Some(&json!("25%")), replicas, round_up),
+    }
+}
+
+/// The replicas each ReplicaSet of a Deployment should have now, as Kubernetes' deployment
+/// controller decides one step of a rollout: the new one grows while the total stays within
+/// `replicas + maxSurge`; old ones shrink while `replicas - maxUnavailable` pods stay available
+/// (unavailable old pods go first). `Recreate` empties the old ones before the new one grows.
+fn rollout(d: &Value, replicas: i64, new_name: &str, sets: &[Value]) -> HashMap<String, i64> {
+    let spec_of = |rs: &Value| rs.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(0);
+    let status = |rs: &Value, f: &str| rs.pointer(&format!("/status/{f}")).and_then(Value::as_i64).unwrap_or(0);
+    let mut targets: HashMap<String, i64> =
+        sets.iter().map(|rs| (s(rs, "/metadata/name").to_owned(), spec_of(rs))).collect();
+    let olds: Vec<&Value> = sets.iter().filter(|rs| s(rs, "/metadata/name") != new_name).collect();
+    let new_spec = targets.get(new_name).copied().unwrap_or(0);
+    if s(d, "/spec/strategy/type") == "Recreate" {
+        for o in &olds {
+            targets.insert(s(o, "/metadata/name").to_owned(), 0);
+        }
+        let old_pods: i64 = olds.iter().map(|o| status(o, "replicas")).sum();
+        targets.insert(new_name.to_owned(), if old_pods == 0 { replicas } else { new_spec.min(replicas) });
+        return targets;
+    }
+    let surge = pods_of(d.pointer("/spec/strategy/rollingUpdate/maxSurge"), replicas, true);
+    let mut unavailable = pods_of(d.pointer("/spec/strategy/rollingUpdate/maxUnavailable"), replicas, false);
+    if surge == 0 && unavailable == 0 {
+        unavailable = 1;
+    }
+    let total: i64 = sets.iter().map(spec_of).sum();
+    let mut new_target = new_spec.min(replicas);
+    if new_spec < replicas {
+        new_target = (new_spec + (replicas + surge - total).max(0)).min(replicas);
+    }
+    targets.insert(new_name.to_owned(), new_target);
+    let available: i64 = sets.iter().map(|rs| status(rs, "availableReplicas").min(spec_of(rs))).sum();
+    let mut removable = (available - (replicas - unavailable)).max(0);
+    for o in &olds {
+        let have = spec_of(o);
+        let healthy = status(o, "availableReplicas").min(have);
+        let down = (have - healthy) + healthy.min(removable);
+        removable -= healthy.min(removable);
+        targets.insert(s(o, "/metadata/name").to_owned(), have - down);
+    }
+    targets
 }
 
 fn pod_ready(p: &Value) -> bool {
@@ -916,6 +1001,26 @@ mod tests {
             repository("ghcr.io/calyptia/core/calyptia-fluent-bit:24.1.1@sha256:abc"),
             "ghcr.io/calyptia/core/calyptia-fluent-bit"
         );
+    }
+
+    #[test]
+    fn a_rolling_update_keeps_within_surge_and_availability() {
+        let d = json!({"spec": {"replicas": 4}});
+        let rs = |name: &str, spec: i64, avail: i64| json!({"metadata": {"name": name}, "spec": {"replicas": spec}, "status": {"replicas": spec, "availableReplicas": avail}});
+        // 25% of 4: one more pod at most, one fewer available at most.
+        let t = rollout(&d, 4, "new", &[rs("old", 4, 4), rs("new", 0, 0)]);
+        assert_eq!((t["new"], t["old"]), (1, 3));
+        // The new pod is available: one more up, one old down (4 pods, 3 available at least).
+        let t = rollout(&d, 4, "new", &[rs("old", 3, 3), rs("new", 1, 1)]);
+        assert_eq!((t["new"], t["old"]), (2, 2));
+        // New pods not available yet: no old one goes.
+        let t = rollout(&d, 4, "new", &[rs("old", 2, 2), rs("new", 3, 1)]);
+        assert_eq!((t["new"], t["old"]), (3, 2));
+        let t = rollout(&d, 4, "new", &[rs("old", 0, 0), rs("new", 4, 4)]);
+        assert_eq!((t["new"], t["old"]), (4, 0));
+        let recreate = json!({"spec": {"replicas": 2, "strategy": {"type": "Recreate"}}});
+        let t = rollout(&recreate, 2, "new", &[rs("old", 2, 2), rs("new", 0, 0)]);
+        assert_eq!((t["new"], t["old"]), (0, 0));
     }
 
     #[test]

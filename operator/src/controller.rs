@@ -11,7 +11,7 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{ApiResource, DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
-use kube::runtime::watcher;
+use kube::runtime::{predicates, reflector, watcher, WatchStreamExt};
 use kube::{Api, Client, Resource, ResourceExt};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -46,7 +46,16 @@ pub async fn run(client: Client) {
     let pipelines: Api<Pipeline> = Api::all(client.clone());
     let reporter = Reporter { controller: MANAGER.into(), instance: None };
     let ctx = Arc::new(Context { client: client.clone(), recorder: Recorder::new(client.clone(), reporter) });
-    Controller::new(pipelines, watcher::Config::default())
+    // Reconciled when their spec changes (not after each status write of their own), and when
+    // what they own changes. (`for_stream` is behind kube's `unstable-runtime` feature: an API
+    // that may still change, used as kube's own examples use it.)
+    let (reader, writer) = reflector::store();
+    let trigger = watcher(pipelines, watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(predicates::generation, Default::default());
+    Controller::for_stream(trigger, reader)
         .owns(Api::<Deployment>::all(client.clone()), watcher::Config::default())
         .owns(Api::<DaemonSet>::all(client.clone()), watcher::Config::default())
         .owns(Api::<StatefulSet>::all(client.clone()), watcher::Config::default())
