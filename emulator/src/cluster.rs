@@ -832,12 +832,13 @@ impl Sim {
                     // The next restart attempt.
                     self.after(backoff(restarts), key.clone());
                 }
-                if prev_reason != "CrashLoopBackOff" {
-                    self.store.logs.append(
-                        (ns.clone(), name.clone(), cname.clone()),
-                        format!("{}: exited with status 1", command_line(c)),
-                    );
+                // Each attempt is a new container instance: the last one's log becomes
+                // `kubectl logs --previous`.
+                let log = (ns.clone(), name.clone(), cname.clone());
+                if prev_reason == "CrashLoopBackOff" {
+                    self.store.logs.restart(log.clone());
                 }
+                self.store.logs.append(log, format!("{}: exited with status 1", command_line(c)));
             } else {
                 let started =
                     prev.and_then(|p| p.pointer("/state/running/startedAt")).cloned().unwrap_or_else(|| json!(now()));

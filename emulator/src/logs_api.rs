@@ -47,7 +47,10 @@ pub fn pod_log(s: &Arc<Store>, ns: &str, name: &str, q: &HashMap<String, String>
             .and_then(|a| a.iter().find(|c| c["name"] == container.as_str()))
             .cloned()
     });
-    if !previous {
+    // A container that ran before (crash-looping) has the log of its last run; one that never
+    // started has none yet.
+    let ran = status.as_ref().is_some_and(|c| c.pointer("/lastState/terminated").is_some());
+    if !previous && !ran {
         if let Some(reason) = status.as_ref().and_then(|c| c.pointer("/state/waiting/reason")).and_then(Value::as_str) {
             let why = match reason {
                 "ImagePullBackOff" | "ErrImagePull" => "trying and failing to pull image",

@@ -88,4 +88,16 @@ async fn unpullable_images_and_missing_configmaps_show_as_on_a_real_cluster() {
     );
     c.ok(&["create", "configmap", "envoy-config", "--from-literal=envoy.yaml=admin: {}"]).await;
     c.until(&["get", "pod", "proxy", "-o", "jsonpath={.status.phase}"], "Running").await;
+
+    // A command that exits at once crash-loops.
+    apply(&c, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: crash\nspec:\n  containers:\n  - name: app\n    image: busybox\n    command: [sh, -c, exit 1]\n").await;
+    c.until(
+        &["get", "pod", "crash", "-o", "jsonpath={.status.containerStatuses[0].state.waiting.reason}"],
+        "CrashLoopBackOff",
+    )
+    .await;
+    let out = c.ok(&["get", "pod", "crash"]).await;
+    assert!(out.contains("CrashLoopBackOff"), "{out}");
+    // Its last run's output, as the kubelet keeps it.
+    assert_eq!(c.ok(&["logs", "crash"]).await, "sh -c exit 1: exited with status 1\n");
 }
