@@ -590,6 +590,10 @@ fn watch(
         }
     };
     let from = q.get("resourceVersion").filter(|v| !v.is_empty() && *v != "0");
+    // A streaming list (`sendInitialEvents=true`, what newer clients ask for instead of a list):
+    // the current objects, then a bookmark marking the end of them, then the changes.
+    let streaming_list = truthy(&q, "sendInitialEvents");
+    let from = if streaming_list { None } else { from };
     // Without a resource version a watch starts with the current objects, as Kubernetes does.
     let (initial, rv) = match from {
         Some(v) => (
@@ -626,6 +630,13 @@ fn watch(
         let mut last_rv = rv;
         for obj in initial {
             if tx.send(Ok(render("ADDED", &obj))).await.is_err() {
+                return;
+            }
+        }
+        if streaming_list {
+            let end = json!({"kind": view.kind, "apiVersion": view.api_version(), "metadata": {
+                "resourceVersion": rv.to_string(), "annotations": {"k8s.io/initial-events-end": "true"}}});
+            if tx.send(Ok(event_line("BOOKMARK", &end))).await.is_err() {
                 return;
             }
         }

@@ -92,7 +92,9 @@ async fn create_get_label_patch_delete_a_configmap() {
     assert_eq!(v["kind"], "ConfigMap");
     assert!(v["metadata"]["uid"].is_string() && v["metadata"]["resourceVersion"].is_string());
 
-    assert_eq!(c.ok(&["delete", "cm", "envoy-config"]).await.trim(), "configmap \"envoy-config\" deleted");
+    // kubectl 1.35 and later add " from default namespace".
+    let out = c.ok(&["delete", "cm", "envoy-config"]).await;
+    assert!(out.starts_with("configmap \"envoy-config\" deleted"), "{out}");
     let err = c.fails(&["get", "cm", "envoy-config"]).await;
     assert_eq!(err.trim(), "Error from server (NotFound): configmaps \"envoy-config\" not found");
 }
@@ -263,7 +265,8 @@ async fn deleting_an_owner_collects_its_dependents_by_propagation_policy() {
     let c = cluster().await;
     // Background (the default): the owner goes at once, its dependents after it.
     owned_chain(&c).await;
-    assert_eq!(c.ok(&["delete", "deployment", "web"]).await.trim(), "deployment.apps \"web\" deleted");
+    let out = c.ok(&["delete", "deployment", "web"]).await;
+    assert!(out.starts_with("deployment.apps \"web\" deleted"), "{out}");
     assert_eq!(c.ok(&["get", "rs,pods", "-o", "name"]).await, "");
     // Foreground: kubectl waits until the dependents and then the owner are gone.
     owned_chain(&c).await;
