@@ -325,19 +325,7 @@ fn scale(
         Method::PUT => body_json(body)?,
         Method::PATCH => {
             let mut obj = current.clone();
-            let patch = body_json(body)?;
-            match media_type(headers).unwrap_or("") {
-                "application/json-patch+json" => {
-                    let ops: json_patch::Patch = serde_json::from_value(patch)
-                        .map_err(|e| ApiError::bad_request(format!("invalid JSON patch: {e}")))?;
-                    json_patch::patch(&mut obj, &ops)
-                        .map_err(|e| ApiError::unprocessable(format!("the JSON patch could not be applied: {e}")))?;
-                }
-                "application/merge-patch+json" | "application/strategic-merge-patch+json" => {
-                    json_patch::merge(&mut obj, &patch)
-                }
-                other => return Err(ApiError::unsupported_media_type(other)),
-            }
+            apply_patch(&mut obj, media_type(headers).unwrap_or(""), body, true)?;
             obj
         }
         m => return Err(ApiError::method_not_allowed(m.as_str(), rt)),
@@ -409,28 +397,30 @@ fn patch(
     body: &Bytes,
     out: Convert,
 ) -> Result<Value, ApiError> {
-    let mime = media_type(headers).unwrap_or("");
     let mut obj = out(&s.get(rt, ns, name)?);
+    // Custom types have no merge keys in Go types, so Kubernetes refuses strategic merge.
+    let strategic = rt.schema.is_none();
+    apply_patch(&mut obj, media_type(headers).unwrap_or(""), body, strategic)?;
+    Ok(obj)
+}
+
+/// Applies a JSON patch, merge patch or (where `strategic`) strategic merge patch to `obj`.
+fn apply_patch(obj: &mut Value, mime: &str, body: &Bytes, strategic: bool) -> Result<(), ApiError> {
     let patch = body_json(body)?;
     match mime {
         "application/json-patch+json" => {
             let ops: json_patch::Patch =
                 serde_json::from_value(patch).map_err(|e| ApiError::bad_request(format!("invalid JSON patch: {e}")))?;
-            json_patch::patch(&mut obj, &ops)
+            json_patch::patch(obj, &ops)
                 .map_err(|e| ApiError::unprocessable(format!("the JSON patch could not be applied: {e}")))?;
         }
-        "application/merge-patch+json" => json_patch::merge(&mut obj, &patch),
-        // Custom types have no merge keys in Go types, so Kubernetes refuses strategic merge.
-        "application/strategic-merge-patch+json" if rt.schema.is_some() => {
-            return Err(ApiError::new_unsupported_patch(mime))
-        }
-        "application/strategic-merge-patch+json" => {
-            crate::merge::strategic_merge(&mut obj, &patch, &crate::merge::Builtin)
-                .map_err(|e| ApiError::bad_request(e.to_string()))?
-        }
+        "application/merge-patch+json" => json_patch::merge(obj, &patch),
+        "application/strategic-merge-patch+json" if !strategic => return Err(ApiError::new_unsupported_patch(mime)),
+        "application/strategic-merge-patch+json" => crate::merge::strategic_merge(obj, &patch, &crate::merge::Builtin)
+            .map_err(|e| ApiError::bad_request(e.to_string()))?,
         other => return Err(ApiError::unsupported_media_type(other)),
     }
-    Ok(obj)
+    Ok(())
 }
 
 /// `DeleteOptions` from the body and the query: dry run, propagation, preconditions.
