@@ -89,9 +89,26 @@ fn ensure(emulator: &Emulator, obj: Value) -> Result<(), EmbeddedError> {
     emulator.store().create(rt, ns, obj.clone(), &opts).map(drop).map_err(|e| EmbeddedError::Seed(e.to_string()))
 }
 
-/// The Pipeline CRD, as generated from the operator's type.
+/// The Pipeline CRD, as generated from the operator's type; one kept from an older version of
+/// the console is brought up to date.
 fn install_crd(emulator: &Emulator) -> Result<(), EmbeddedError> {
-    ensure(emulator, operator::crd::crd_json())
+    let crd = operator::crd::crd_json();
+    let rt = find(emulator, "apiextensions.k8s.io/v1", "CustomResourceDefinition")
+        .ok_or_else(|| EmbeddedError::Seed("CustomResourceDefinitions are not served".into()))?;
+    let name = crd.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+    match emulator.store().get(rt, None, name) {
+        Ok(mut live) if live.get("spec") != crd.get("spec") => {
+            live["spec"] = crd["spec"].clone();
+            let opts = WriteOptions { field_manager: Some("sidecar-console".into()), ..WriteOptions::default() };
+            emulator
+                .store()
+                .update(rt, None, name, live, false, &opts)
+                .map(drop)
+                .map_err(|e| EmbeddedError::Seed(e.to_string()))
+        }
+        Ok(_) => Ok(()),
+        Err(_) => ensure(emulator, crd),
+    }
 }
 
 /// A marker that the demo data was seeded once (so that what a user deletes stays deleted).
