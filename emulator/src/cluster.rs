@@ -345,7 +345,7 @@ impl Sim {
         pod
     }
 
-    fn create_pod(&self, owner: &Value, rt: &ResourceType, pod: Value, manager: &str) {
+    fn create_pod(&self, owner: &Value, pod: Value, manager: &str) {
         let ns = s(owner, "/metadata/namespace");
         match self.store.create(&PODS, Some(ns), pod, &opts(manager)) {
             Ok(w) => self.event(
@@ -358,7 +358,6 @@ impl Sim {
             ),
             Err(e) => self.event(owner, "Warning", "FailedCreate", format!("Error creating: {e}"), manager, None),
         }
-        let _ = rt;
     }
 
     fn delete_pod(&self, owner: &Value, pod: &Value, manager: &str) {
@@ -452,9 +451,11 @@ impl Sim {
             }
         }
         let n = |rs: &Value, f: &str| rs.pointer(&format!("/status/{f}")).and_then(Value::as_i64).unwrap_or(0);
-        let total: i64 = self.children(&REPLICASETS, d).iter().map(|r| n(r, "replicas")).sum();
+        // The statuses after this round's scaling and clean-up.
+        let sets = self.children(&REPLICASETS, d);
+        let total: i64 = sets.iter().map(|r| n(r, "replicas")).sum();
         let (updated, ready) = current.as_ref().map_or((0, 0), |c| (n(c, "replicas"), n(c, "readyReplicas")));
-        let all_ready: i64 = self.children(&REPLICASETS, d).iter().map(|r| n(r, "readyReplicas")).sum();
+        let all_ready: i64 = sets.iter().map(|r| n(r, "readyReplicas")).sum();
         let available = all_ready;
         let progressing_done = updated == replicas && total == replicas && ready == replicas;
         let t = d
@@ -494,7 +495,7 @@ impl Sim {
         let have = pods.len() as i64;
         for _ in have..replicas {
             let pod = self.pod_from_template(rs, &REPLICASETS, &format!("{name}-{}", random_suffix()), json!({}), None);
-            self.create_pod(rs, &REPLICASETS, pod, "replicaset-controller");
+            self.create_pod(rs, pod, "replicaset-controller");
         }
         if have > replicas {
             // Not-ready pods go first, then the newest.
@@ -536,7 +537,7 @@ impl Sim {
                     json!({"controller-revision-hash": hash}),
                     Some(node),
                 );
-                self.create_pod(ds, &DAEMONSETS, pod, "daemonset-controller");
+                self.create_pod(ds, pod, "daemonset-controller");
             }
         }
         let pods = self.children(&PODS, ds);
@@ -572,7 +573,7 @@ impl Sim {
                 let labels = json!({"controller-revision-hash": revision, "statefulset.kubernetes.io/pod-name": pod_name,
                     "apps.kubernetes.io/pod-index": i.to_string()});
                 let pod = self.pod_from_template(sts, &STATEFULSETS, &pod_name, labels, None);
-                self.create_pod(sts, &STATEFULSETS, pod, "statefulset-controller");
+                self.create_pod(sts, pod, "statefulset-controller");
             }
         }
         let pods = self.children(&PODS, sts);

@@ -770,7 +770,7 @@ impl Store {
                 }
             };
             match outcome {
-                Err(e) if e.code == 409 && !pinned && attempts < 10 && e.reason != "Invalid" => continue,
+                Err(e) if e.code == 409 && !pinned && attempts < 10 => continue,
                 other => return other,
             }
         }
