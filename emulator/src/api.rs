@@ -368,7 +368,12 @@ fn request_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
     match media_type(headers).unwrap_or("application/json") {
         "application/json" | "*/*" | "" => body_json(body),
         protobuf::MEDIA_TYPE => protobuf::decode(body).map_err(|e| match e {
-            ProtobufError::Kind(_) => ApiError::unsupported_media_type(protobuf::MEDIA_TYPE),
+            // Named, so that the client knows what to send as JSON instead.
+            unread @ ProtobufError::Kind(_) => {
+                let mut e = ApiError::unsupported_media_type(protobuf::MEDIA_TYPE);
+                e.message = format!("{}: {unread}", e.message);
+                e
+            }
             other => ApiError::bad_request(format!("the request body could not be decoded: {other}")),
         }),
         other => Err(ApiError::unsupported_media_type(other)),

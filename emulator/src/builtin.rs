@@ -215,11 +215,11 @@ fn workload(rt: &ResourceType, obj: &mut Value, errors: &mut Vec<(String, &'stat
     }
     if is(rt, &DEPLOYMENTS) {
         default(obj, "/spec/progressDeadlineSeconds", json!(600));
-        default(
-            obj,
-            "/spec/strategy",
-            json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}),
-        );
+        default(obj, "/spec/strategy", json!({}));
+        default(obj, "/spec/strategy/type", json!("RollingUpdate"));
+        if obj.pointer("/spec/strategy/type") == Some(&json!("RollingUpdate")) {
+            default(obj, "/spec/strategy/rollingUpdate", json!({"maxSurge": "25%", "maxUnavailable": "25%"}));
+        }
     } else if is(rt, &DAEMONSETS) {
         default(
             obj,

@@ -118,6 +118,35 @@ pub fn established_status(crd: &Value, now: &str) -> Value {
     })
 }
 
+/// Fills in the `default`s of a custom object's structural schema, as the API server does: a
+/// field absent from an object that is present gets its schema's default.
+pub fn apply_defaults(obj: &mut Value, schema: &Value) {
+    match obj {
+        Value::Object(map) => {
+            let Some(props) = schema.get("properties").and_then(Value::as_object) else { return };
+            for (key, sub) in props {
+                if key == "metadata" {
+                    continue;
+                }
+                if !map.contains_key(key) {
+                    if let Some(d) = sub.get("default") {
+                        map.insert(key.clone(), d.clone());
+                    }
+                }
+                if let Some(v) = map.get_mut(key) {
+                    apply_defaults(v, sub);
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(sub) = schema.get("items") {
+                items.iter_mut().for_each(|i| apply_defaults(i, sub));
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Removes the fields of a custom object that its schema does not declare, as the API server's
 /// structural pruning does, and returns their paths (`spec.foo`, `spec.items[0].bar`).
 pub fn prune(obj: &mut Value, schema: &Value) -> Vec<String> {
@@ -192,6 +221,22 @@ fn prune_value(v: &mut Value, schema: &Value, path: &str, unknown: &mut Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schema_defaults_fill_absent_fields_of_present_objects() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+            "kind": {"type": "string", "default": "deployment"},
+            "replicasCount": {"type": "integer", "default": 1},
+            "items": {"type": "array", "items": {"type": "object", "properties": {"port": {"type": "integer", "default": 80}}}}}},
+            "status": {"type": "object", "properties": {"phase": {"type": "string", "default": "NEW"}}}}});
+        let mut obj = json!({"spec": {"replicasCount": 3, "items": [{}, {"port": 8080}]}});
+        apply_defaults(&mut obj, &schema);
+        assert_eq!(
+            obj["spec"],
+            json!({"replicasCount": 3, "items": [{"port": 80}, {"port": 8080}], "kind": "deployment"})
+        );
+        assert!(obj.get("status").is_none(), "absent objects stay absent");
+    }
 
     #[test]
     fn prunes_undeclared_fields_and_keeps_preserved_ones() {

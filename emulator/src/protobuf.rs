@@ -323,9 +323,17 @@ fn int_or_string(b: &[u8]) -> Result<Value, ProtobufError> {
 fn message(b: &[u8], desc: &'static Message, path: &str) -> Result<Value, ProtobufError> {
     let mut obj = Map::new();
     for (n, f) in fields(b)? {
+        // Go's encoder writes every non-pointer field, set or not: a zero value says nothing.
+        let zero = matches!(f, Field::Varint(0)) || matches!(f, Field::Bytes(b) if b.is_empty());
         let Some((_, name, how)) = desc.iter().find(|(num, _, _)| *num == n) else {
+            if zero {
+                continue;
+            }
             return Err(ProtobufError::Kind(format!("{path} (field {n})")));
         };
+        if zero && matches!(how, Kind::Text | Kind::Time | Kind::Bool) {
+            continue;
+        }
         let name = (*name).to_owned();
         let value = match (how, f) {
             (Kind::Skip, _) => continue,
@@ -469,6 +477,24 @@ mod tests {
             json!({"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": "envoy", "labels": {"app": "demo"}}, "data": {"envoy.yaml": "static_resources: {}"}})
         );
+    }
+
+    #[test]
+    fn unset_fields_written_as_zero_values_are_left_out() {
+        let mut meta = Vec::new();
+        bytes_field(1, b"web", &mut meta);
+        bytes_field(2, b"", &mut meta); // generateName: ""
+        bytes_field(99, b"", &mut meta); // a field this server does not read, unset
+        let mut cm = Vec::new();
+        bytes_field(1, &meta, &mut cm);
+        let mut tm = Vec::new();
+        bytes_field(1, b"v1", &mut tm);
+        bytes_field(2, b"ConfigMap", &mut tm);
+        let mut body = b"k8s\0".to_vec();
+        bytes_field(1, &tm, &mut body);
+        bytes_field(2, &cm, &mut body);
+        let v = decode(&body).unwrap();
+        assert_eq!(v["metadata"], json!({"name": "web"}));
     }
 
     #[test]

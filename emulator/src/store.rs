@@ -459,7 +459,11 @@ impl Store {
                 )))
             }
             None => match &rt.schema {
-                Some(schema) => crd::prune(obj, schema),
+                Some(schema) => {
+                    let unknown = crd::prune(obj, schema);
+                    crd::apply_defaults(obj, schema);
+                    unknown
+                }
                 None => Vec::new(),
             },
         };

@@ -78,7 +78,8 @@ async fn undeclared_fields_are_pruned_or_refused_when_strict() {
     let mut obj = DynamicObject::new("extra", &ApiResource::from_gvk(&gvk));
     obj.data = json!({"spec": {"image": "x:1", "bogus": true}});
     let created = api.create(&PostParams::default(), &obj).await.unwrap();
-    assert_eq!(created.data["spec"], json!({"image": "x:1"}));
+    // Pruned, and defaulted from the schema (`replicasCount` has `default: 0`) as Kubernetes does.
+    assert_eq!(created.data["spec"], json!({"image": "x:1", "replicasCount": 0}));
 
     let body = json!({"apiVersion": "core.calyptia.com/v1", "kind": "Pipeline", "metadata": {"name": "strict"}, "spec": {"image": "x:1", "bogus": true}});
     let url = format!("{}?fieldValidation=Strict", Pipeline::url_path(&(), Some("default")));
