@@ -8,10 +8,10 @@
 
 use crate::resources::*;
 use crate::selector::{FieldSelector, LabelSelector};
-use crate::store::{ChangeKind, Preconditions, Propagation, Store, WriteOptions};
+use crate::store::{ChangeKind, Preconditions, Propagation, Store, Stored, WriteOptions};
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
@@ -62,7 +62,12 @@ type Key = (&'static ResourceType, String, String);
 pub fn start(store: Arc<Store>) {
     seed_nodes(&store);
     let (timer_tx, timer_rx) = mpsc::unbounded_channel();
-    let sim = Sim { store, timers: timer_tx, images: IMAGES.iter().map(|s| (*s).to_owned()).collect() };
+    let sim = Sim {
+        store,
+        timers: timer_tx,
+        images: IMAGES.iter().map(|s| (*s).to_owned()).collect(),
+        parsed: Mutex::default(),
+    };
     tokio::spawn(sim.run(timer_rx));
 }
 
@@ -91,6 +96,8 @@ struct Sim {
     store: Arc<Store>,
     timers: mpsc::UnboundedSender<Key>,
     images: Vec<String>,
+    /// Parsed objects by uid, with the resource version they were parsed at (see `parse`).
+    parsed: Mutex<HashMap<String, (String, Arc<Value>)>>,
 }
 
 fn opts(manager: &str) -> WriteOptions {
@@ -188,6 +195,9 @@ impl Sim {
     }
 
     fn on_change(&self, rt: &'static ResourceType, kind: ChangeKind, ns: String, name: String, view: &Value) {
+        if kind == ChangeKind::Deleted {
+            self.parsed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(s(view, "/metadata/uid"));
+        }
         if is(rt, &DEPLOYMENTS) || is(rt, &REPLICASETS) || is(rt, &DAEMONSETS) || is(rt, &STATEFULSETS) {
             if kind != ChangeKind::Deleted {
                 self.reconcile(&(rt, ns.clone(), name));
@@ -249,7 +259,8 @@ impl Sim {
     /// a back-off happen only then, not on every change).
     fn reconcile_at(&self, key: &Key, tick: bool) {
         let (rt, ns, name) = key;
-        let Ok(obj) = self.store.get(rt, Some(ns), name) else { return };
+        let Ok(stored) = self.store.get_stored(rt, Some(ns), name) else { return };
+        let obj = self.parse(&stored);
         if obj.pointer("/metadata/deletionTimestamp").is_some() {
             return;
         }
@@ -266,11 +277,28 @@ impl Sim {
         }
     }
 
-    fn children(&self, rt: &'static ResourceType, owner: &Value) -> Vec<Value> {
+    fn children(&self, rt: &'static ResourceType, owner: &Value) -> Vec<Arc<Value>> {
         let ns = s(owner, "/metadata/namespace");
         let uid = s(owner, "/metadata/uid");
         let (items, _) = self.store.list_stored(rt, Some(ns), &LabelSelector::default(), &FieldSelector::default());
-        items.iter().filter(|i| owned_by(&i.view, uid)).map(|i| i.value()).collect()
+        items.iter().filter(|i| owned_by(&i.view, uid)).map(|i| self.parse(i)).collect()
+    }
+
+    /// An object of the store, parsed once per version: the controllers read the same
+    /// ReplicaSets and pods on every change of a rollout, and parsing them each time was most of
+    /// its cost.
+    fn parse(&self, stored: &Stored) -> Arc<Value> {
+        let uid = s(&stored.view, "/metadata/uid");
+        let rv = s(&stored.view, "/metadata/resourceVersion");
+        let mut parsed = self.parsed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((at, v)) = parsed.get(uid) {
+            if at == rv {
+                return v.clone();
+            }
+        }
+        let v = Arc::new(stored.value());
+        parsed.insert(uid.to_owned(), (rv.to_owned(), v.clone()));
+        v
     }
 
     fn event(
@@ -370,7 +398,7 @@ impl Sim {
         }
     }
 
-    fn pod_counts(pods: &[Value]) -> (i64, i64) {
+    fn pod_counts(pods: &[Arc<Value>]) -> (i64, i64) {
         let ready = pods.iter().filter(|p| pod_ready(p)).count() as i64;
         (pods.len() as i64, ready)
     }
@@ -407,7 +435,7 @@ impl Sim {
             let want = targets.get(rs_name).copied().unwrap_or(0);
             let have = rs.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
             if have != want {
-                let mut next = rs.clone();
+                let mut next = Value::clone(rs);
                 next["spec"]["replicas"] = json!(want);
                 let ns = rs.pointer("/metadata/namespace").and_then(Value::as_str);
                 if self.store.update(&REPLICASETS, ns, rs_name, next, false, &opts("deployment-controller")).is_ok() {
@@ -425,7 +453,7 @@ impl Sim {
         }
         // Old, empty ReplicaSets beyond `revisionHistoryLimit` go, oldest first.
         let limit = d.pointer("/spec/revisionHistoryLimit").and_then(Value::as_i64).unwrap_or(10).max(0) as usize;
-        let mut empty: Vec<&Value> = sets
+        let mut empty: Vec<&Arc<Value>> = sets
             .iter()
             .filter(|rs| s(rs, "/metadata/name") != current_name)
             .filter(|rs| targets.get(s(rs, "/metadata/name")).copied().unwrap_or(0) == 0)
@@ -587,7 +615,7 @@ impl Sim {
 }
 
 /// The highest `deployment.kubernetes.io/revision` of a Deployment's ReplicaSets.
-fn max_revision(sets: &[Value]) -> i64 {
+fn max_revision(sets: &[Arc<Value>]) -> i64 {
     sets.iter()
         .filter_map(|rs| rs.pointer("/metadata/annotations/deployment.kubernetes.io~1revision"))
         .filter_map(|r| r.as_str().and_then(|r| r.parse::<i64>().ok()))
@@ -617,12 +645,12 @@ fn pods_of(v: Option<&Value>, replicas: i64, round_up: bool) -> i64 {
 /// controller decides one step of a rollout: the new one grows while the total stays within
 /// `replicas + maxSurge`; old ones shrink while `replicas - maxUnavailable` pods stay available
 /// (unavailable old pods go first). `Recreate` empties the old ones before the new one grows.
-fn rollout(d: &Value, replicas: i64, new_name: &str, sets: &[Value]) -> HashMap<String, i64> {
+fn rollout(d: &Value, replicas: i64, new_name: &str, sets: &[Arc<Value>]) -> HashMap<String, i64> {
     let spec_of = |rs: &Value| rs.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(0);
     let status = |rs: &Value, f: &str| rs.pointer(&format!("/status/{f}")).and_then(Value::as_i64).unwrap_or(0);
     let mut targets: HashMap<String, i64> =
         sets.iter().map(|rs| (s(rs, "/metadata/name").to_owned(), spec_of(rs))).collect();
-    let olds: Vec<&Value> = sets.iter().filter(|rs| s(rs, "/metadata/name") != new_name).collect();
+    let olds: Vec<&Arc<Value>> = sets.iter().filter(|rs| s(rs, "/metadata/name") != new_name).collect();
     let new_spec = targets.get(new_name).copied().unwrap_or(0);
     if s(d, "/spec/strategy/type") == "Recreate" {
         for o in &olds {
@@ -637,7 +665,7 @@ fn rollout(d: &Value, replicas: i64, new_name: &str, sets: &[Value]) -> HashMap<
     if surge == 0 && unavailable == 0 {
         unavailable = 1;
     }
-    let total: i64 = sets.iter().map(spec_of).sum();
+    let total: i64 = sets.iter().map(|rs| spec_of(rs)).sum();
     let mut new_target = new_spec.min(replicas);
     if new_spec < replicas {
         new_target = (new_spec + (replicas + surge - total).max(0)).min(replicas);
@@ -1008,7 +1036,11 @@ mod tests {
     #[test]
     fn a_rolling_update_keeps_within_surge_and_availability() {
         let d = json!({"spec": {"replicas": 4}});
-        let rs = |name: &str, spec: i64, avail: i64| json!({"metadata": {"name": name}, "spec": {"replicas": spec}, "status": {"replicas": spec, "availableReplicas": avail}});
+        let rs = |name: &str, spec: i64, avail: i64| {
+            Arc::new(
+                json!({"metadata": {"name": name}, "spec": {"replicas": spec}, "status": {"replicas": spec, "availableReplicas": avail}}),
+            )
+        };
         // 25% of 4: one more pod at most, one fewer available at most.
         let t = rollout(&d, 4, "new", &[rs("old", 4, 4), rs("new", 0, 0)]);
         assert_eq!((t["new"], t["old"]), (1, 3));

@@ -41,7 +41,8 @@ fn workload_api(client: &Client, ns: &str, kind: &str) -> Api<DynamicObject> {
     Api::namespaced_with(client.clone(), ns, &ApiResource::from_gvk(&gvk))
 }
 
-/// Runs the operator until the process ends.
+/// Runs the operator until the process ends (the caller decides on signals: in-process beside
+/// the console, the console's shutdown ends it).
 pub async fn run(client: Client) {
     let pipelines: Api<Pipeline> = Api::all(client.clone());
     let reporter = Reporter { controller: MANAGER.into(), instance: None };
@@ -60,7 +61,6 @@ pub async fn run(client: Client) {
         .owns(Api::<DaemonSet>::all(client.clone()), watcher::Config::default())
         .owns(Api::<StatefulSet>::all(client.clone()), watcher::Config::default())
         .owns(Api::<ConfigMap>::all(client), watcher::Config::default().labels(render::PIPELINE_LABEL))
-        .shutdown_on_signal()
         .run(reconcile, error_policy, ctx)
         .for_each(|res| async move {
             if let Err(e) = res {

@@ -4,7 +4,9 @@
 
 pub mod controller;
 pub mod crd;
+pub mod presence;
 pub mod render;
 
 pub use controller::run;
 pub use crd::{Pipeline, PipelineKind, PipelineSpec, PipelineStatus};
+pub use presence::core_operator_namespace;

@@ -123,3 +123,29 @@ async fn a_volume_name_clash_is_an_event_on_the_pipeline() {
     assert_eq!(ev.involved_object.name.as_deref(), Some("clash"));
     assert!(ev.message.unwrap_or_default().contains("already defined with another source"));
 }
+
+#[tokio::test]
+async fn calyptia_cores_operator_is_found_in_any_namespace() {
+    let client = Client::new(Emulator::new().router(), "default");
+    assert_eq!(operator::core_operator_namespace(&client).await.expect("list"), None);
+    // A Deployment of another name is not it.
+    let other: Deployment = serde_json::from_value(json!({
+        "metadata": {"name": "controller-manager", "namespace": "default"},
+        "spec": {"selector": {"matchLabels": {"app": "m"}},
+                 "template": {"metadata": {"labels": {"app": "m"}}, "spec": {"containers": [{"name": "m", "image": "busybox"}]}}}
+    }))
+    .expect("deployment");
+    Api::<Deployment>::default_namespaced(client.clone()).create(&PostParams::default(), &other).await.expect("create");
+    assert_eq!(operator::core_operator_namespace(&client).await.expect("list"), None);
+    let ns: k8s_openapi::api::core::v1::Namespace =
+        serde_json::from_value(json!({"metadata": {"name": "calyptia-core"}})).expect("namespace");
+    Api::all(client.clone()).create(&PostParams::default(), &ns).await.expect("namespace");
+    let mut core = other.clone();
+    core.metadata.name = Some(operator::presence::CORE_OPERATOR_DEPLOYMENT.into());
+    core.metadata.namespace = Some("calyptia-core".into());
+    Api::<Deployment>::namespaced(client.clone(), "calyptia-core")
+        .create(&PostParams::default(), &core)
+        .await
+        .expect("create");
+    assert_eq!(operator::core_operator_namespace(&client).await.expect("list").as_deref(), Some("calyptia-core"));
+}

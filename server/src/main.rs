@@ -59,8 +59,13 @@ enum Command {
         no_cluster: bool,
     },
     /// Run the Pipeline operator against the cluster of the current kubeconfig (or in-cluster
-    /// configuration): each Pipeline becomes a workload with its sidecars.
-    Operator,
+    /// configuration): each Pipeline becomes a workload with its sidecars. It does not start in
+    /// a cluster where Calyptia Core's operator already does this job.
+    Operator {
+        /// Run even where Calyptia Core's operator is found (both would reconcile Pipelines).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 async fn run_emulator(
@@ -93,11 +98,50 @@ async fn run_emulator(
     }
     let app = emulator.router();
     axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("server failed: {e}"))
+}
+
+async fn run_operator(force: bool) -> Result<(), String> {
+    let client = kube::Client::try_default().await.map_err(|e| format!("no cluster to run against: {e}"))?;
+    let core = operator::core_operator_namespace(&client)
+        .await
+        .map_err(|e| format!("cannot look for Calyptia Core's operator: {e}"))?;
+    if let (Some(ns), false) = (&core, force) {
+        return Err(format!(
+            "Calyptia Core's operator runs in namespace \"{ns}\" and reconciles Pipelines; \
+             not starting a second one (--force runs it anyway)"
+        ));
+    }
+    println!("Pipeline operator running against the current cluster");
+    tokio::select! {
+        () = operator::run(client) => {}
+        () = shutdown_signal() => {}
+    }
+    Ok(())
+}
+
+/// Ctrl-C, or SIGTERM (how Kubernetes stops a pod).
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
 }
 
 #[tokio::main]
@@ -116,15 +160,11 @@ async fn main() -> ExitCode {
                 }
             };
         }
-        Some(Command::Operator) => {
-            return match kube::Client::try_default().await {
-                Ok(client) => {
-                    println!("Pipeline operator running against the current cluster");
-                    operator::run(client).await;
-                    ExitCode::SUCCESS
-                }
+        Some(Command::Operator { force }) => {
+            return match run_operator(*force).await {
+                Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("error: no cluster to run against: {e}");
+                    eprintln!("error: {e}");
                     ExitCode::FAILURE
                 }
             };
@@ -166,10 +206,7 @@ async fn main() -> ExitCode {
         }
     };
     println!("Sidecar Console listening on http://{}", args.listen);
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    match axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+    match axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: server failed: {e}");
