@@ -40,9 +40,14 @@ pub enum EmbeddedError {
     Seed(String),
 }
 
-/// Starts the cluster (persisted in `data_dir`, or in memory), its API on `listen`, the operator,
-/// and seeds demo data into a new cluster.
-pub async fn start(data_dir: Option<&Path>, listen: SocketAddr, kubeconfig: &Path) -> Result<Embedded, EmbeddedError> {
+/// Starts the cluster (persisted in `data_dir`, or in memory), its API on `listen`, the operator
+/// (when `operator`), and seeds demo data into a new cluster.
+pub async fn start(
+    data_dir: Option<&Path>,
+    listen: SocketAddr,
+    kubeconfig: &Path,
+    operator: bool,
+) -> Result<Embedded, EmbeddedError> {
     if !listen.ip().is_loopback() {
         return Err(EmbeddedError::NotLoopback(listen));
     }
@@ -57,7 +62,9 @@ pub async fn start(data_dir: Option<&Path>, listen: SocketAddr, kubeconfig: &Pat
     install_crd(&emulator)?;
     seed_demo(&emulator)?;
     let client = kube::Client::new(emulator.router(), "default");
-    tokio::spawn(operator::run(client.clone()));
+    if operator {
+        tokio::spawn(operator::run(client.clone()));
+    }
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| EmbeddedError::Listen(listen, e))?;
     let addr = listener.local_addr().map_err(|e| EmbeddedError::Listen(listen, e))?;
     std::fs::write(kubeconfig, Emulator::kubeconfig(&format!("http://{addr}")))

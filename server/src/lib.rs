@@ -4,6 +4,7 @@
 pub mod api;
 mod demo;
 pub mod embedded;
+pub mod service;
 
 use axum::Router;
 use leptos::config::LeptosOptions;
@@ -24,11 +25,11 @@ pub fn leptos_options(site_root: &Path, addr: SocketAddr) -> LeptosOptions {
 }
 
 /// The whole application: REST API, pages, and the site's static files.
-pub fn router(options: LeptosOptions) -> Router {
+pub fn router(options: LeptosOptions, api: api::ApiState) -> Router {
     let routes = generate_route_list(app::App);
     let shell_options = options.clone();
     Router::new()
-        .nest("/api/v1", api::router())
+        .nest("/api/v1", api::router(api))
         .leptos_routes(&options, routes, move || app::shell(shell_options.clone()))
         .fallback(leptos_axum::file_and_error_handler(app::shell))
         .with_state(options)

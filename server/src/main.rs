@@ -32,6 +32,28 @@ struct Args {
     /// folder, or in the system's temporary folder when ephemeral).
     #[arg(long)]
     write_kubeconfig: Option<PathBuf>,
+    /// Manage the cluster of this kubeconfig instead of the embedded one (`KUBECONFIG` works
+    /// too; in a pod, the in-cluster configuration is used).
+    #[arg(long, conflicts_with = "embedded")]
+    kubeconfig: Option<PathBuf>,
+    /// Use the embedded cluster even when `KUBECONFIG` is set or in a pod.
+    #[arg(long)]
+    embedded: bool,
+    /// Whether to run the Pipeline operator in-process: `auto` runs it unless Calyptia Core's
+    /// operator is found in the cluster.
+    #[arg(long, value_enum, default_value_t = OperatorMode::Auto)]
+    operator: OperatorMode,
+}
+
+/// Whether the console runs the Pipeline operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum OperatorMode {
+    /// Unless Calyptia Core's operator is there.
+    Auto,
+    /// Always.
+    On,
+    /// Never.
+    Off,
 }
 
 fn default_data_dir() -> Option<PathBuf> {
@@ -144,6 +166,88 @@ async fn shutdown_signal() {
     }
 }
 
+/// The kubeconfig a user gave: `--kubeconfig`, or `KUBECONFIG` unless it is the one the embedded
+/// cluster writes (the README has users export that one).
+fn given_kubeconfig(args: &Args, embedded_kubeconfig: &std::path::Path) -> Option<PathBuf> {
+    if args.embedded {
+        return None;
+    }
+    if let Some(k) = &args.kubeconfig {
+        return Some(k.clone());
+    }
+    let from_env = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()).map(PathBuf::from)?;
+    let same = |a: &std::path::Path, b: &std::path::Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    (!same(&from_env, embedded_kubeconfig)).then_some(from_env)
+}
+
+/// The cluster the console manages: the one the user gave, in-cluster in a pod, or the
+/// embedded one; says which, and starts the operator where it should run.
+async fn connect(
+    args: &Args,
+    data_dir: Option<&std::path::Path>,
+    embedded_kubeconfig: &std::path::Path,
+) -> Result<kube::Client, String> {
+    let external = match given_kubeconfig(args, embedded_kubeconfig) {
+        Some(path) => {
+            let kc = kube::config::Kubeconfig::read_from(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let config = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+                .await
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            Some((config, format!("the cluster of {}", path.display())))
+        }
+        None if !args.embedded && std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() => {
+            let config = kube::Config::incluster().map_err(|e| format!("in-cluster configuration: {e}"))?;
+            Some((config, "this pod's cluster (in-cluster configuration)".to_owned()))
+        }
+        None => None,
+    };
+    let Some((config, label)) = external else {
+        let cluster = server::embedded::start(
+            data_dir,
+            args.cluster_listen,
+            embedded_kubeconfig,
+            args.operator != OperatorMode::Off,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        tracing::info!(api = %cluster.addr, "managing the embedded cluster");
+        println!("Embedded cluster: Kubernetes API on http://{}", cluster.addr);
+        println!("  export KUBECONFIG={}", cluster.kubeconfig.display());
+        println!("  kubectl get pipelines -A");
+        match data_dir {
+            Some(d) => println!("  its objects are kept in {}", d.display()),
+            None => println!("  its objects are kept in memory only"),
+        }
+        return Ok(cluster.client);
+    };
+    let client = kube::Client::try_from(config).map_err(|e| format!("{label}: {e}"))?;
+    tracing::info!(cluster = %label, "managing an existing cluster");
+    println!("Managing {label}");
+    let run = match args.operator {
+        OperatorMode::Off => false,
+        OperatorMode::On => true,
+        OperatorMode::Auto => match operator::core_operator_namespace(&client).await {
+            Ok(Some(ns)) => {
+                println!("  Calyptia Core's operator runs in namespace \"{ns}\": it reconciles the Pipelines");
+                false
+            }
+            Ok(None) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot tell whether Calyptia Core's operator runs; not starting ours");
+                false
+            }
+        },
+    };
+    if run {
+        println!("  the Pipeline operator runs in this process (--operator off to leave it out)");
+        tokio::spawn(operator::run(client.clone()));
+    }
+    Ok(client)
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -172,24 +276,17 @@ async fn main() -> ExitCode {
         None => {}
     }
     let data_dir = if args.ephemeral { None } else { args.data_dir.clone().or_else(default_data_dir) };
-    let kubeconfig = args.write_kubeconfig.clone().unwrap_or_else(|| match &data_dir {
+    let embedded_kubeconfig = args.write_kubeconfig.clone().unwrap_or_else(|| match &data_dir {
         Some(d) => d.join("kubeconfig"),
         None => std::env::temp_dir().join("sidecar-console.kubeconfig"),
     });
-    let cluster = match server::embedded::start(data_dir.as_deref(), args.cluster_listen, &kubeconfig).await {
+    let cluster = match connect(&args, data_dir.as_deref(), &embedded_kubeconfig).await {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }
     };
-    println!("Embedded cluster: Kubernetes API on http://{}", cluster.addr);
-    println!("  export KUBECONFIG={}", cluster.kubeconfig.display());
-    println!("  kubectl get pipelines -A");
-    match &data_dir {
-        Some(d) => println!("  its objects are kept in {}", d.display()),
-        None => println!("  its objects are kept in memory only"),
-    }
     if !args.site_root.join("pkg").is_dir() {
         tracing::warn!(
             site_root = %args.site_root.display(),
@@ -197,7 +294,7 @@ async fn main() -> ExitCode {
         );
     }
     let options = server::leptos_options(&args.site_root, args.listen);
-    let app = server::router(options);
+    let app = server::router(options, server::api::ApiState::new(cluster));
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(l) => l,
         Err(e) => {

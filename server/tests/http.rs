@@ -8,7 +8,7 @@ async fn start() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr: SocketAddr = listener.local_addr().expect("addr");
     let site = std::env::temp_dir().join("sidecar-console-test-site");
-    let app = server::router(server::leptos_options(&site, addr));
+    let app = server::router(server::leptos_options(&site, addr), server::api::ApiState::default());
     tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
     format!("http://{addr}")
 }

@@ -202,7 +202,7 @@ fn test() -> Result<()> {
     let bin = ws.target.join("debug/sidecar-console");
     step(&format!("start {} on {addr}", bin.display()));
     let server = Command::new(&bin)
-        .args(["--listen", &addr, "--ephemeral", "--cluster-listen", "127.0.0.1:0", "--site-root"])
+        .args(["--listen", &addr, "--ephemeral", "--embedded", "--cluster-listen", "127.0.0.1:0", "--site-root"])
         .arg(&site)
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;

@@ -1,6 +1,9 @@
 //! The REST API (`/api/v1`). Handlers are thin: they translate HTTP to calls of the `spec` crate
-//! (and, later, of the service layer) and errors to status codes.
+//! and of the service layer, and errors to status codes.
 
+mod sidecars;
+
+use crate::service::ServiceError;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::DefaultBodyLimit;
@@ -14,12 +17,36 @@ use spec::{CheckError, FieldError};
 /// Largest request body accepted.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
+/// What the handlers work with: the service, and the cluster client of the caller.
+#[derive(Clone, Default)]
+pub struct ApiState {
+    /// The service layer.
+    pub sidecars: crate::service::Sidecars,
+    /// The client requests act with, when a cluster is configured. (Authentication will hand
+    /// each caller their own.)
+    pub client: Option<kube::Client>,
+}
+
+impl ApiState {
+    /// The API over `client`'s cluster, its ID index following that cluster's Pipelines.
+    pub fn new(client: kube::Client) -> Self {
+        ApiState { sidecars: crate::service::Sidecars::new(&client), client: Some(client) }
+    }
+}
+
 /// The `/api/v1` routes.
-pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
+pub fn router<S: Clone + Send + Sync + 'static>(state: ApiState) -> Router<S> {
     Router::new()
         .route("/validate", post(validate))
         .route("/schema/sidecar.json", get(schema))
+        .merge(sidecars::routes())
+        .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, format!("no such API endpoint: {}", uri.path()))
 }
 
 /// An error as the API returns it: `{"error": "...", "details": [...]}`.
@@ -38,6 +65,12 @@ pub struct ApiError {
     /// Column of a JSON syntax error.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<usize>,
+    /// In a conflict: the sidecar as it is now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<Box<serde_json::Value>>,
+    /// In a conflict: what the request asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proposed: Option<Box<serde_json::Value>>,
 }
 
 /// One field problem in an [`ApiError`].
@@ -67,7 +100,15 @@ impl From<&FieldError> for Detail {
 
 impl ApiError {
     fn new(status: StatusCode, error: impl Into<String>) -> Self {
-        ApiError { status, error: error.into(), details: Vec::new(), line: None, column: None }
+        ApiError {
+            status,
+            error: error.into(),
+            details: Vec::new(),
+            line: None,
+            column: None,
+            current: None,
+            proposed: None,
+        }
     }
 }
 
@@ -88,6 +129,38 @@ impl From<CheckError> for ApiError {
                     details: errors.iter().map(Detail::from).collect(),
                     ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error)
                 }
+            }
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        let error = e.to_string();
+        match e {
+            ServiceError::PipelineNotFound { .. } | ServiceError::SidecarNotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, error)
+            }
+            ServiceError::Ambiguous { .. } | ServiceError::BadRequest(_) => {
+                ApiError::new(StatusCode::BAD_REQUEST, error)
+            }
+            ServiceError::Syntax(s) => CheckError::Syntax(s).into(),
+            ServiceError::Invalid(errors) => ApiError {
+                details: errors.iter().map(Detail::from).collect(),
+                ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error)
+            },
+            ServiceError::Conflict { current, proposed, .. } => {
+                ApiError { current, proposed, ..ApiError::new(StatusCode::CONFLICT, error) }
+            }
+            ServiceError::Kubernetes { code, .. } => {
+                let status = match code {
+                    Some(401) => StatusCode::UNAUTHORIZED,
+                    Some(403) => StatusCode::FORBIDDEN,
+                    Some(404) => StatusCode::NOT_FOUND,
+                    Some(c) if (400..500).contains(&c) => StatusCode::from_u16(c).unwrap_or(StatusCode::BAD_GATEWAY),
+                    _ => StatusCode::BAD_GATEWAY,
+                };
+                ApiError::new(status, error)
             }
         }
     }

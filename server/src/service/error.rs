@@ -1,0 +1,110 @@
+//! What can go wrong in the service layer, as typed values; the REST layer maps each to a
+//! status code and the sentence of its `Display`.
+
+use serde_json::Value;
+use spec::{CheckError, FieldError};
+
+/// A service failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// No pipeline of that name (in that namespace, or in any).
+    #[error("{}", match namespace {
+        Some(ns) => format!("pipeline \"{name}\" not found in namespace \"{ns}\""),
+        None => format!("pipeline \"{name}\" not found in any namespace"),
+    })]
+    PipelineNotFound {
+        /// The name asked for.
+        name: String,
+        /// The namespace asked for, if one was.
+        namespace: Option<String>,
+    },
+    /// A bare pipeline name found in several namespaces.
+    #[error("pipeline \"{name}\" exists in several namespaces ({}); name one as NAMESPACE/{name}", namespaces.join(", "))]
+    Ambiguous {
+        /// The name asked for.
+        name: String,
+        /// Where it was found.
+        namespaces: Vec<String>,
+    },
+    /// No sidecar with that ID.
+    #[error("sidecar \"{0}\" not found")]
+    SidecarNotFound(String),
+    /// The spec is not JSON.
+    #[error("{0}")]
+    Syntax(spec::SyntaxError),
+    /// The spec, or the pipeline with it, breaks rules; every problem is listed.
+    #[error("{}", invalid_sentence(.0))]
+    Invalid(Vec<FieldError>),
+    /// Someone else changed the sidecar since the caller read it.
+    #[error("{message}")]
+    Conflict {
+        /// What happened.
+        message: String,
+        /// The sidecar as it is now (absent when it was deleted).
+        current: Option<Box<Value>>,
+        /// What the caller asked for (absent for a delete).
+        proposed: Option<Box<Value>>,
+    },
+    /// The request is not well-formed (outside the spec).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Kubernetes refused the caller (401/403) or failed.
+    #[error("{message}")]
+    Kubernetes {
+        /// The status Kubernetes answered, when it answered.
+        code: Option<u16>,
+        /// Its message.
+        message: String,
+    },
+}
+
+fn invalid_sentence(errors: &[FieldError]) -> String {
+    match errors {
+        [one] => sentence(one),
+        many => format!(
+            "invalid sidecar spec: {} problems: {}",
+            many.len(),
+            many.iter().map(sentence).collect::<Vec<_>>().join("; ")
+        ),
+    }
+}
+
+/// A missing ConfigMap's message names it and its namespace already; others need their path.
+fn sentence(e: &FieldError) -> String {
+    if e.kind == spec::ErrorKind::NotFound && e.field.as_str().ends_with("configMap.name") {
+        e.message.clone()
+    } else {
+        e.to_string()
+    }
+}
+
+impl From<CheckError> for ServiceError {
+    fn from(e: CheckError) -> Self {
+        match e {
+            CheckError::Syntax(s) => ServiceError::Syntax(s),
+            CheckError::Invalid(errors) => ServiceError::Invalid(errors),
+        }
+    }
+}
+
+impl From<kube::Error> for ServiceError {
+    fn from(e: kube::Error) -> Self {
+        match e {
+            kube::Error::Api(s) => ServiceError::Kubernetes {
+                code: Some(s.code),
+                message: format!("Kubernetes answered {}: {}", s.code, s.message),
+            },
+            other => ServiceError::Kubernetes { code: None, message: format!("cannot reach Kubernetes: {other}") },
+        }
+    }
+}
+
+/// Whether a Kubernetes error is a 404.
+pub(crate) fn is_not_found(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 404)
+}
+
+/// Whether a Kubernetes error is a 409 (a stale resourceVersion).
+pub(crate) fn is_conflict(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 409)
+}

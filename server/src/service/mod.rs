@@ -1,0 +1,734 @@
+//! The service layer: the one home of sidecar semantics. Resolving pipelines, listing sidecars
+//! with their state, creating, updating and deleting them with every check done before anything
+//! is written, optimistic concurrency, IDs, events and logs. REST handlers, server functions and
+//! the CLI go through here.
+//!
+//! Each call takes the Kubernetes client to act with from its caller (the caller's identity), so
+//! nothing here holds one global client; the ID [`index::Index`] is only a hint that is read again
+//! with the caller's client.
+
+pub mod error;
+pub mod index;
+pub mod meta;
+pub mod status;
+
+pub use error::ServiceError;
+use error::{is_conflict, is_not_found};
+use futures::{AsyncBufReadExt, Stream, StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::{ConfigMap, Event, Pod};
+use kube::api::{ApiResource, DynamicObject, ListParams, LogParams, PostParams};
+use kube::{Api, Client, ResourceExt};
+use meta::Entry;
+use operator::render::{CONFIG_VOLUME, MAIN_CONTAINER, PIPELINE_LABEL};
+use operator::Pipeline;
+use serde::Serialize;
+use serde_json::Value;
+use spec::{FieldError, FieldPath};
+use std::collections::BTreeMap;
+use std::pin::Pin;
+
+/// The field manager of the console's writes.
+pub const MANAGER: &str = "sidecar-console";
+
+/// How often a write is tried again after a 409 that did not concern the sidecar at hand.
+const ATTEMPTS: usize = 16;
+
+/// A pipeline, by namespace and name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PipelineRef {
+    /// Its namespace.
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// A pipeline as listed.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PipelineView {
+    /// Its namespace.
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+    /// `deployment`, `daemonSet` or `statefulSet`.
+    pub kind: String,
+    /// Replicas asked for.
+    pub replicas_count: i64,
+    /// The main container's image.
+    pub image: String,
+    /// The names of its sidecars.
+    pub sidecars: Vec<String>,
+    /// The operator's phase (`NEW`, `STARTING`, `STARTED`, `FAILED`), if reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    /// Ready replicas, as the operator reports them.
+    pub ready_replicas: i64,
+    /// When it was created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+}
+
+/// A sidecar as read.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SidecarView {
+    /// Its stable ID.
+    pub id: String,
+    /// Its container name.
+    pub name: String,
+    /// The pipeline it belongs to.
+    pub pipeline: PipelineRef,
+    /// When it was created.
+    pub created_at: String,
+    /// When its spec last changed.
+    pub updated_at: String,
+    /// Changes with the spec; send it back in `If-Match`.
+    pub etag: String,
+    /// Its image.
+    pub image: String,
+    /// The spec, as stored (defaulted).
+    pub spec: Value,
+    /// Its state over the replicas.
+    pub status: status::Summary,
+}
+
+/// What a create answers.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Created {
+    /// The new sidecar's ID.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The pipeline.
+    pub pipeline: PipelineRef,
+    /// When it was created.
+    pub created_at: String,
+    /// Whether this was a dry run (nothing stored).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
+}
+
+/// What a delete answers.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deleted {
+    /// Always true.
+    pub deleted: bool,
+    /// The ID.
+    pub id: String,
+    /// When.
+    pub deleted_at: String,
+    /// Whether this was a dry run (nothing stored).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
+}
+
+/// A sidecar's state per replica.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusView {
+    /// The ID.
+    pub id: String,
+    /// The name.
+    pub name: String,
+    /// The pipeline.
+    pub pipeline: PipelineRef,
+    /// Summed up.
+    pub summary: status::Summary,
+    /// Each replica.
+    pub replicas: Vec<status::ReplicaStatus>,
+}
+
+/// One line of a sidecar's log.
+#[derive(Clone, Debug, Serialize)]
+pub struct LogLine {
+    /// The pod it came from.
+    pub replica: String,
+    /// The line, without its newline.
+    pub line: String,
+}
+
+/// A stream of log lines.
+pub type LogStream = Pin<Box<dyn Stream<Item = Result<LogLine, ServiceError>> + Send>>;
+
+/// A sidecar found in a pipeline.
+#[derive(Clone, Debug, PartialEq)]
+struct Ident {
+    id: String,
+    name: String,
+    created_at: String,
+    updated_at: String,
+    spec: Value,
+}
+
+/// The sidecars of a Pipeline's data (`spec.sidecars`).
+pub(crate) fn sidecar_values(data: &Value) -> Vec<Value> {
+    data.pointer("/spec/sidecars").and_then(Value::as_array).cloned().unwrap_or_default()
+}
+
+fn idents(p: &DynamicObject) -> Vec<Ident> {
+    let entries = meta::entries(p.metadata.annotations.as_ref());
+    let uid = p.metadata.uid.clone().unwrap_or_default();
+    let born = p.metadata.creation_timestamp.as_ref().map(|t| t.0.to_string()).unwrap_or_default();
+    sidecar_values(&p.data)
+        .into_iter()
+        .filter_map(|spec| {
+            let name = spec.get("name")?.as_str()?.to_owned();
+            let entry = entries.get(&name).cloned().unwrap_or_else(|| Entry {
+                id: meta::derived_id(&uid, &name),
+                created_at: born.clone(),
+                updated_at: born.clone(),
+            });
+            Some(Ident { id: entry.id, name, created_at: entry.created_at, updated_at: entry.updated_at, spec })
+        })
+        .collect()
+}
+
+fn reference(p: &DynamicObject) -> PipelineRef {
+    PipelineRef { namespace: p.namespace().unwrap_or_default(), name: p.name_any() }
+}
+
+fn pipelines(client: &Client, namespace: Option<&str>) -> Api<DynamicObject> {
+    let resource = ApiResource::erase::<Pipeline>(&());
+    match namespace {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, &resource),
+        None => Api::all_with(client.clone(), &resource),
+    }
+}
+
+fn pipeline_view(p: &DynamicObject) -> PipelineView {
+    let d = &p.data;
+    let text = |ptr: &str| d.pointer(ptr).and_then(Value::as_str).map(str::to_owned);
+    PipelineView {
+        namespace: p.namespace().unwrap_or_default(),
+        name: p.name_any(),
+        kind: text("/spec/kind").unwrap_or_else(|| "deployment".into()),
+        replicas_count: d.pointer("/spec/replicasCount").and_then(Value::as_i64).unwrap_or(1),
+        image: text("/spec/image").unwrap_or_default(),
+        sidecars: idents(p).into_iter().map(|i| i.name).collect(),
+        phase: text("/status/phase"),
+        ready_replicas: d.pointer("/status/readyReplicas").and_then(Value::as_i64).unwrap_or(0),
+        created_at: p.metadata.creation_timestamp.as_ref().map(|t| t.0.to_string()),
+    }
+}
+
+/// Writes `sidecars` and their entries into a copy of `p`; entries of sidecars that are gone are
+/// dropped.
+fn with_sidecars(p: &DynamicObject, sidecars: Vec<Value>, mut entries: BTreeMap<String, Entry>) -> DynamicObject {
+    let mut next = p.clone();
+    entries.retain(|name, _| sidecars.iter().any(|s| s.get("name").and_then(Value::as_str) == Some(name)));
+    if let Some(spec) = next.data.get_mut("spec").and_then(Value::as_object_mut) {
+        if sidecars.is_empty() {
+            spec.remove("sidecars");
+        } else {
+            spec.insert("sidecars".into(), Value::Array(sidecars));
+        }
+    }
+    let annotations = next.metadata.annotations.get_or_insert_with(BTreeMap::new);
+    if entries.is_empty() {
+        annotations.remove(meta::ANNOTATION);
+    } else {
+        annotations.insert(meta::ANNOTATION.into(), serde_json::to_string(&entries).unwrap_or_default());
+    }
+    // The status is the operator's; a replace of the main resource ignores it anyway.
+    if let Some(o) = next.data.as_object_mut() {
+        o.remove("status");
+    }
+    next
+}
+
+/// The entries of `p` as they stand (annotated or derived), by name.
+fn current_entries(p: &DynamicObject) -> BTreeMap<String, Entry> {
+    idents(p)
+        .into_iter()
+        .map(|i| (i.name, Entry { id: i.id, created_at: i.created_at, updated_at: i.updated_at }))
+        .collect()
+}
+
+fn strip_etag(tag: &str) -> &str {
+    tag.trim().trim_start_matches("W/").trim_matches('"')
+}
+
+/// The service. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct Sidecars {
+    index: index::Index,
+}
+
+impl Sidecars {
+    /// A service whose ID index follows the Pipelines `watcher` can see (the console's own
+    /// client; the index is only a hint, see the module's documentation).
+    pub fn new(watcher: &Client) -> Self {
+        let s = Sidecars::default();
+        s.index.follow(pipelines(watcher, None));
+        s
+    }
+
+    /// The pipelines the caller can list (all namespaces, or one).
+    pub async fn list_pipelines(
+        &self,
+        client: &Client,
+        namespace: Option<&str>,
+    ) -> Result<Vec<PipelineView>, ServiceError> {
+        let list = pipelines(client, namespace).list(&ListParams::default()).await?;
+        let mut out: Vec<PipelineView> = list.items.iter().map(pipeline_view).collect();
+        out.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        Ok(out)
+    }
+
+    /// Finds a pipeline: `namespace/name`, a name in `namespace`, or a bare name that must be in
+    /// exactly one namespace.
+    pub async fn resolve(
+        &self,
+        client: &Client,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<PipelineRef, ServiceError> {
+        let (namespace, name) = match name.split_once('/') {
+            Some((ns, n)) => {
+                if namespace.is_some_and(|given| given != ns) {
+                    return Err(ServiceError::BadRequest(format!(
+                        "pipeline \"{name}\" names namespace \"{ns}\", but namespace \"{}\" was given too",
+                        namespace.unwrap_or_default()
+                    )));
+                }
+                (Some(ns), n)
+            }
+            None => (namespace, name),
+        };
+        if name.is_empty() {
+            return Err(ServiceError::BadRequest("a pipeline name is required".into()));
+        }
+        if let Some(ns) = namespace {
+            let p = self.pipeline(client, ns, name).await?;
+            return Ok(reference(&p));
+        }
+        let found =
+            pipelines(client, None).list(&ListParams::default().fields(&format!("metadata.name={name}"))).await?;
+        match found.items.as_slice() {
+            [] => Err(ServiceError::PipelineNotFound { name: name.into(), namespace: None }),
+            [one] => Ok(reference(one)),
+            many => Err(ServiceError::Ambiguous {
+                name: name.into(),
+                namespaces: many.iter().filter_map(|p| p.namespace()).collect(),
+            }),
+        }
+    }
+
+    async fn pipeline(&self, client: &Client, namespace: &str, name: &str) -> Result<DynamicObject, ServiceError> {
+        pipelines(client, Some(namespace)).get(name).await.map_err(|e| {
+            if is_not_found(&e) {
+                ServiceError::PipelineNotFound { name: name.into(), namespace: Some(namespace.into()) }
+            } else {
+                e.into()
+            }
+        })
+    }
+
+    /// One pipeline.
+    pub async fn get_pipeline(
+        &self,
+        client: &Client,
+        namespace: &str,
+        name: &str,
+    ) -> Result<PipelineView, ServiceError> {
+        Ok(pipeline_view(&self.pipeline(client, namespace, name).await?))
+    }
+
+    async fn pods(&self, client: &Client, p: &PipelineRef) -> Result<Vec<Pod>, ServiceError> {
+        let api: Api<Pod> = Api::namespaced(client.clone(), &p.namespace);
+        Ok(api.list(&ListParams::default().labels(&format!("{PIPELINE_LABEL}={}", p.name))).await?.items)
+    }
+
+    fn view(&self, p: &DynamicObject, i: &Ident, pods: &[Pod]) -> SidecarView {
+        SidecarView {
+            id: i.id.clone(),
+            name: i.name.clone(),
+            pipeline: reference(p),
+            created_at: i.created_at.clone(),
+            updated_at: i.updated_at.clone(),
+            etag: meta::etag(&i.spec),
+            image: i.spec.get("image").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            spec: i.spec.clone(),
+            status: status::summarize(&status::replicas(pods, &i.name)),
+        }
+    }
+
+    /// The sidecars of a pipeline, with their state.
+    pub async fn list(&self, client: &Client, namespace: &str, name: &str) -> Result<Vec<SidecarView>, ServiceError> {
+        let p = self.pipeline(client, namespace, name).await?;
+        let pods = self.pods(client, &reference(&p)).await?;
+        Ok(idents(&p).iter().map(|i| self.view(&p, i, &pods)).collect())
+    }
+
+    /// Where sidecar `id` is: the index's pipeline read with the caller's client, else every
+    /// pipeline the caller can list.
+    async fn find(&self, client: &Client, id: &str) -> Result<(DynamicObject, Ident), ServiceError> {
+        if let Some((ns, name)) = self.index.get(id) {
+            match pipelines(client, Some(&ns)).get(&name).await {
+                Ok(p) => {
+                    if let Some(i) = idents(&p).into_iter().find(|i| i.id == id) {
+                        return Ok((p, i));
+                    }
+                }
+                Err(e) if is_not_found(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let all = pipelines(client, None).list(&ListParams::default()).await?;
+        for p in all.items {
+            if let Some(i) = idents(&p).into_iter().find(|i| i.id == id) {
+                self.index.put(&p);
+                return Ok((p, i));
+            }
+        }
+        Err(ServiceError::SidecarNotFound(id.into()))
+    }
+
+    /// One sidecar.
+    pub async fn get(&self, client: &Client, id: &str) -> Result<SidecarView, ServiceError> {
+        let (p, i) = self.find(client, id).await?;
+        let pods = self.pods(client, &reference(&p)).await?;
+        Ok(self.view(&p, &i, &pods))
+    }
+
+    /// Checks a spec for pipeline `p`, where it replaces the sidecar named `replacing` (or is
+    /// added): the spec's own rules, the rules across the pipeline's sidecars, and the ConfigMaps
+    /// it mounts. Returns the defaulted spec, or every problem.
+    async fn check(
+        &self,
+        client: &Client,
+        p: &DynamicObject,
+        spec: Value,
+        replacing: Option<&str>,
+    ) -> Result<Value, ServiceError> {
+        let checked = spec::check_value(spec)?;
+        let value = serde_json::to_value(&checked).map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+        let root = FieldPath::root();
+        let mut errors = Vec::new();
+        let others: Vec<Value> = sidecar_values(&p.data)
+            .into_iter()
+            .filter(|s| replacing.is_none_or(|r| s.get("name").and_then(Value::as_str) != Some(r)))
+            .collect();
+        if others.iter().any(|s| s.get("name").and_then(Value::as_str) == Some(checked.name.as_str())) {
+            errors.push(FieldError::duplicate(root.child("name"), checked.name.clone()));
+        }
+        if checked.name == MAIN_CONTAINER {
+            errors.push(FieldError::invalid(
+                root.child("name"),
+                checked.name.clone(),
+                format!("\"{MAIN_CONTAINER}\" is the name of the pipeline's main container"),
+            ));
+        }
+        let ns = p.namespace().unwrap_or_default();
+        for (i, volume) in value.get("volumes").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            let vname = volume.get("name").and_then(Value::as_str).unwrap_or_default();
+            let cm = volume.pointer("/configMap/name").and_then(Value::as_str).unwrap_or_default();
+            let path = root.child("volumes").index(i);
+            if vname == CONFIG_VOLUME {
+                errors.push(FieldError::invalid(
+                    path.child("name"),
+                    vname,
+                    format!("\"{CONFIG_VOLUME}\" is the volume of the pipeline's own configuration"),
+                ));
+            }
+            for other in &others {
+                let clash = other.get("volumes").and_then(Value::as_array).into_iter().flatten().find(|v| {
+                    v.get("name").and_then(Value::as_str) == Some(vname)
+                        && v.pointer("/configMap/name").and_then(Value::as_str) != Some(cm)
+                });
+                if let Some(v) = clash {
+                    errors.push(FieldError::invalid(
+                        path.child("name"),
+                        vname,
+                        format!(
+                            "sidecar \"{}\" mounts a volume of this name from configmap \"{}\"; one name must mean one ConfigMap",
+                            other.get("name").and_then(Value::as_str).unwrap_or_default(),
+                            v.pointer("/configMap/name").and_then(Value::as_str).unwrap_or_default()
+                        ),
+                    ));
+                }
+            }
+            let optional = volume.pointer("/configMap/optional").and_then(Value::as_bool).unwrap_or(false);
+            if !optional && !cm.is_empty() {
+                match Api::<ConfigMap>::namespaced(client.clone(), &ns).get_metadata(cm).await {
+                    Ok(_) => {}
+                    Err(e) if is_not_found(&e) => errors.push(FieldError::not_found(
+                        path.child("configMap").child("name"),
+                        cm,
+                        format!("configmap \"{cm}\" not found in namespace \"{ns}\""),
+                    )),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(value)
+        } else {
+            Err(ServiceError::Invalid(errors))
+        }
+    }
+
+    async fn replace(
+        &self,
+        client: &Client,
+        next: &DynamicObject,
+        dry_run: bool,
+    ) -> Result<DynamicObject, kube::Error> {
+        let pp = PostParams { dry_run, field_manager: Some(MANAGER.into()) };
+        let written = pipelines(client, next.namespace().as_deref()).replace(&next.name_any(), &pp, next).await?;
+        if !dry_run {
+            self.index.put(&written);
+        }
+        Ok(written)
+    }
+
+    /// Adds a sidecar to a pipeline.
+    pub async fn create(
+        &self,
+        client: &Client,
+        namespace: &str,
+        name: &str,
+        spec: Value,
+        dry_run: bool,
+    ) -> Result<Created, ServiceError> {
+        let id = meta::new_id();
+        let created_at = meta::now();
+        for _ in 0..ATTEMPTS {
+            let p = self.pipeline(client, namespace, name).await?;
+            let value = self.check(client, &p, spec.clone(), None).await?;
+            let sidecar_name = value.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let mut entries = current_entries(&p);
+            entries.insert(
+                sidecar_name.clone(),
+                Entry { id: id.clone(), created_at: created_at.clone(), updated_at: created_at.clone() },
+            );
+            let mut sidecars = sidecar_values(&p.data);
+            sidecars.push(value);
+            match self.replace(client, &with_sidecars(&p, sidecars, entries), dry_run).await {
+                Ok(_) => {
+                    return Ok(Created { id, name: sidecar_name, pipeline: reference(&p), created_at, dry_run });
+                }
+                Err(e) if is_conflict(&e) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(busy(name))
+    }
+
+    /// Reads sidecar `id` again for a retry after a 409: it must not have changed since `base`.
+    async fn unchanged(
+        &self,
+        client: &Client,
+        id: &str,
+        base: &Ident,
+        proposed: Option<&Value>,
+    ) -> Result<(DynamicObject, Ident), ServiceError> {
+        match self.find(client, id).await {
+            Ok((p, i)) if i.spec == base.spec && i.name == base.name => Ok((p, i)),
+            Ok((p, i)) => {
+                let pods = self.pods(client, &reference(&p)).await.unwrap_or_default();
+                Err(ServiceError::Conflict {
+                    message: format!("sidecar \"{id}\" was changed by someone else meanwhile; nothing was written"),
+                    current: serde_json::to_value(self.view(&p, &i, &pods)).ok().map(Box::new),
+                    proposed: proposed.cloned().map(Box::new),
+                })
+            }
+            Err(ServiceError::SidecarNotFound(_)) => Err(ServiceError::Conflict {
+                message: format!("sidecar \"{id}\" was deleted by someone else meanwhile; nothing was written"),
+                current: None,
+                proposed: proposed.cloned().map(Box::new),
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Checks `If-Match` against the sidecar as read.
+    fn precondition(
+        &self,
+        p: &DynamicObject,
+        i: &Ident,
+        if_match: Option<&str>,
+        proposed: Option<&Value>,
+    ) -> Result<(), ServiceError> {
+        let Some(tag) = if_match else { return Ok(()) };
+        let now = meta::etag(&i.spec);
+        if tag.split(',').map(strip_etag).any(|t| t == "*" || t == now) {
+            return Ok(());
+        }
+        Err(ServiceError::Conflict {
+            message: format!(
+                "sidecar \"{}\" has changed since it was read (ETag \"{}\", now \"{now}\"); nothing was written",
+                i.id,
+                strip_etag(tag)
+            ),
+            current: serde_json::to_value(self.view(p, i, &[])).ok().map(Box::new),
+            proposed: proposed.cloned().map(Box::new),
+        })
+    }
+
+    /// Replaces sidecar `id`'s spec (its ID stays, even when the name changes).
+    pub async fn update(
+        &self,
+        client: &Client,
+        id: &str,
+        spec: Value,
+        if_match: Option<&str>,
+        dry_run: bool,
+    ) -> Result<SidecarView, ServiceError> {
+        let (mut p, mut current) = self.find(client, id).await?;
+        self.precondition(&p, &current, if_match, Some(&spec))?;
+        let base = current.clone();
+        for _ in 0..ATTEMPTS {
+            let value = self.check(client, &p, spec.clone(), Some(&current.name)).await?;
+            let new_name = value.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let changed = value != current.spec;
+            let mut entries = current_entries(&p);
+            entries.remove(&current.name);
+            let updated_at = if changed { meta::now() } else { current.updated_at.clone() };
+            entries.insert(
+                new_name.clone(),
+                Entry {
+                    id: current.id.clone(),
+                    created_at: current.created_at.clone(),
+                    updated_at: updated_at.clone(),
+                },
+            );
+            let sidecars: Vec<Value> = sidecar_values(&p.data)
+                .into_iter()
+                .map(|s| {
+                    if s.get("name").and_then(Value::as_str) == Some(current.name.as_str()) {
+                        value.clone()
+                    } else {
+                        s
+                    }
+                })
+                .collect();
+            match self.replace(client, &with_sidecars(&p, sidecars, entries), dry_run).await {
+                Ok(written) => {
+                    let i = Ident {
+                        id: current.id.clone(),
+                        name: new_name,
+                        created_at: current.created_at.clone(),
+                        updated_at,
+                        spec: value,
+                    };
+                    let pods = self.pods(client, &reference(&written)).await?;
+                    return Ok(self.view(&written, &i, &pods));
+                }
+                Err(e) if is_conflict(&e) => {
+                    (p, current) = self.unchanged(client, id, &base, Some(&spec)).await?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(busy(&p.name_any()))
+    }
+
+    /// Removes sidecar `id` from its pipeline.
+    pub async fn delete(
+        &self,
+        client: &Client,
+        id: &str,
+        if_match: Option<&str>,
+        dry_run: bool,
+    ) -> Result<Deleted, ServiceError> {
+        let (mut p, mut current) = self.find(client, id).await?;
+        self.precondition(&p, &current, if_match, None)?;
+        let base = current.clone();
+        for _ in 0..ATTEMPTS {
+            let sidecars: Vec<Value> = sidecar_values(&p.data)
+                .into_iter()
+                .filter(|s| s.get("name").and_then(Value::as_str) != Some(current.name.as_str()))
+                .collect();
+            match self.replace(client, &with_sidecars(&p, sidecars, current_entries(&p)), dry_run).await {
+                Ok(_) => return Ok(Deleted { deleted: true, id: id.into(), deleted_at: meta::now(), dry_run }),
+                Err(e) if is_conflict(&e) => {
+                    (p, current) = self.unchanged(client, id, &base, None).await?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(busy(&p.name_any()))
+    }
+
+    /// Sidecar `id` in each replica.
+    pub async fn status(&self, client: &Client, id: &str) -> Result<StatusView, ServiceError> {
+        let (p, i) = self.find(client, id).await?;
+        let pods = self.pods(client, &reference(&p)).await?;
+        let replicas = status::replicas(&pods, &i.name);
+        Ok(StatusView {
+            id: i.id,
+            name: i.name,
+            pipeline: reference(&p),
+            summary: status::summarize(&replicas),
+            replicas,
+        })
+    }
+
+    /// The events about sidecar `id`'s containers, newest first.
+    pub async fn events(&self, client: &Client, id: &str) -> Result<Vec<status::SidecarEvent>, ServiceError> {
+        let (p, i) = self.find(client, id).await?;
+        let r = reference(&p);
+        let pods: Vec<String> = self.pods(client, &r).await?.iter().map(ResourceExt::name_any).collect();
+        let events: Api<Event> = Api::namespaced(client.clone(), &r.namespace);
+        let all = events.list(&ListParams::default().fields("involvedObject.kind=Pod")).await?.items;
+        let volumes: Vec<String> = i
+            .spec
+            .get("volumes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.get("name").and_then(Value::as_str).map(str::to_owned))
+            .collect();
+        Ok(status::events(&all, &pods, &i.name, &volumes))
+    }
+
+    /// Sidecar `id`'s log lines: of one replica or of all, the last `tail` lines of each, then
+    /// new lines as they come when `follow`.
+    pub async fn logs(
+        &self,
+        client: &Client,
+        id: &str,
+        replica: Option<&str>,
+        follow: bool,
+        tail: Option<i64>,
+    ) -> Result<LogStream, ServiceError> {
+        let (p, i) = self.find(client, id).await?;
+        let r = reference(&p);
+        let pods = self.pods(client, &r).await?;
+        let with_sidecar: Vec<String> = pods
+            .iter()
+            .filter(|pod| pod.spec.as_ref().is_some_and(|s| s.containers.iter().any(|c| c.name == i.name)))
+            .map(ResourceExt::name_any)
+            .filter(|n| replica.is_none_or(|want| want == n))
+            .collect();
+        if let (Some(want), true) = (replica, with_sidecar.is_empty()) {
+            return Err(ServiceError::BadRequest(format!(
+                "replica \"{want}\" of pipeline \"{}\" does not run sidecar \"{}\"",
+                r.name, i.name
+            )));
+        }
+        let api: Api<Pod> = Api::namespaced(client.clone(), &r.namespace);
+        let params = LogParams { container: Some(i.name.clone()), follow, tail_lines: tail, ..LogParams::default() };
+        let mut streams = Vec::new();
+        for pod in with_sidecar {
+            let reader = api.log_stream(&pod, &params).await?;
+            let lines = reader
+                .lines()
+                .map_ok(move |line| LogLine { replica: pod.clone(), line })
+                .map_err(|e| ServiceError::Kubernetes { code: None, message: format!("log stream broke: {e}") });
+            streams.push(lines.boxed());
+        }
+        Ok(futures::stream::select_all(streams).boxed())
+    }
+}
+
+fn busy(pipeline: &str) -> ServiceError {
+    ServiceError::Conflict {
+        message: format!("pipeline \"{pipeline}\" kept changing while writing; nothing was written, try again"),
+        current: None,
+        proposed: None,
+    }
+}

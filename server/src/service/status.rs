@@ -1,0 +1,233 @@
+//! A sidecar's state, read from its pipeline's pods: per replica, and summed up for a listing.
+
+use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod};
+use serde::Serialize;
+
+/// One replica's container for a sidecar.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicaStatus {
+    /// The pod.
+    pub replica: String,
+    /// Its node.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// `Running`, `Waiting`, `Terminated`, or `Absent` (a pod from before the sidecar was added,
+    /// still being replaced).
+    pub state: String,
+    /// Why it waits or ended (`ImagePullBackOff`, `CrashLoopBackOff`, `ContainerCreating`...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The kubelet's message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Whether it passes its readiness probe.
+    pub ready: bool,
+    /// How often it restarted.
+    pub restart_count: i32,
+    /// When the running container started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// The image the replica runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+}
+
+/// The sidecar over all replicas.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Replicas running it ready.
+    pub ready: usize,
+    /// Replicas.
+    pub replicas: usize,
+    /// One word: `Running`, a waiting reason shared by the replicas (`ImagePullBackOff`),
+    /// `RollingOut`, `Pending` (no pods yet).
+    pub state: String,
+    /// Every distinct waiting or termination reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+}
+
+/// The sidecar `name` in each pod.
+pub fn replicas(pods: &[Pod], name: &str) -> Vec<ReplicaStatus> {
+    let mut out: Vec<ReplicaStatus> = pods
+        .iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .map(|p| {
+            let replica = p.metadata.name.clone().unwrap_or_default();
+            let node = p.spec.as_ref().and_then(|s| s.node_name.clone());
+            let in_spec = p.spec.as_ref().is_some_and(|s| s.containers.iter().any(|c| c.name == name));
+            let status: Option<&ContainerStatus> = p
+                .status
+                .as_ref()
+                .and_then(|s| s.container_statuses.as_ref())
+                .and_then(|cs| cs.iter().find(|c| c.name == name));
+            match (in_spec, status) {
+                (false, _) => ReplicaStatus {
+                    replica,
+                    node,
+                    state: "Absent".into(),
+                    reason: None,
+                    message: Some("this replica predates the sidecar and is being replaced".into()),
+                    ready: false,
+                    restart_count: 0,
+                    started_at: None,
+                    image: None,
+                },
+                (true, None) => ReplicaStatus {
+                    replica,
+                    node,
+                    state: "Waiting".into(),
+                    reason: Some(p.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_else(|| "Pending".into())),
+                    message: None,
+                    ready: false,
+                    restart_count: 0,
+                    started_at: None,
+                    image: None,
+                },
+                (true, Some(c)) => {
+                    let state = c.state.as_ref();
+                    let (word, reason, message, started_at) = if let Some(r) = state.and_then(|s| s.running.as_ref()) {
+                        ("Running", None, None, r.started_at.as_ref().map(|t| t.0.to_string()))
+                    } else if let Some(w) = state.and_then(|s| s.waiting.as_ref()) {
+                        ("Waiting", w.reason.clone(), w.message.clone(), None)
+                    } else if let Some(t) = state.and_then(|s| s.terminated.as_ref()) {
+                        ("Terminated", t.reason.clone(), t.message.clone(), None)
+                    } else {
+                        ("Waiting", None, None, None)
+                    };
+                    ReplicaStatus {
+                        replica,
+                        node,
+                        state: word.into(),
+                        reason,
+                        message,
+                        ready: c.ready,
+                        restart_count: c.restart_count,
+                        started_at,
+                        image: Some(c.image.clone()),
+                    }
+                }
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.replica.cmp(&b.replica));
+    out
+}
+
+/// The replicas summed up.
+pub fn summarize(replicas: &[ReplicaStatus]) -> Summary {
+    let ready = replicas.iter().filter(|r| r.ready).count();
+    let mut reasons: Vec<String> = replicas.iter().filter_map(|r| r.reason.clone()).collect();
+    reasons.sort();
+    reasons.dedup();
+    let state = if replicas.is_empty() {
+        "Pending".to_owned()
+    } else if let Some(first) = reasons.first() {
+        // A failure says more than a rollout in progress.
+        first.clone()
+    } else if replicas.iter().any(|r| r.state == "Absent") {
+        "RollingOut".to_owned()
+    } else if ready == replicas.len() {
+        "Running".to_owned()
+    } else {
+        "NotReady".to_owned()
+    };
+    Summary { ready, replicas: replicas.len(), state, reasons }
+}
+
+/// An event about a sidecar's container.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SidecarEvent {
+    /// `Normal` or `Warning`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// CamelCase reason (`Pulling`, `Failed`, `BackOff`, `FailedMount`...).
+    pub reason: String,
+    /// The message.
+    pub message: String,
+    /// The pod.
+    pub replica: String,
+    /// How often it happened.
+    pub count: i32,
+    /// When it last happened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<String>,
+}
+
+/// The events about the sidecar `name` (those whose `fieldPath` names its container, and mount
+/// failures of its volumes), newest first.
+pub fn events(all: &[Event], pods: &[String], name: &str, volumes: &[String]) -> Vec<SidecarEvent> {
+    let field_path = format!("spec.containers{{{name}}}");
+    let mut out: Vec<(String, SidecarEvent)> = all
+        .iter()
+        .filter(|e| e.involved_object.kind.as_deref() == Some("Pod"))
+        .filter(|e| e.involved_object.name.as_ref().is_some_and(|n| pods.contains(n)))
+        .filter(|e| {
+            let message = e.message.as_deref().unwrap_or("");
+            e.involved_object.field_path.as_deref() == Some(field_path.as_str())
+                || (e.reason.as_deref() == Some("FailedMount")
+                    && volumes.iter().any(|v| message.contains(&format!("volume \"{v}\""))))
+        })
+        .map(|e| {
+            let when = e
+                .last_timestamp
+                .as_ref()
+                .map(|t| t.0.to_string())
+                .or_else(|| e.event_time.as_ref().map(|t| t.0.to_string()))
+                .or_else(|| e.metadata.creation_timestamp.as_ref().map(|t| t.0.to_string()));
+            let order = format!(
+                "{}/{:020}",
+                when.clone().unwrap_or_default(),
+                e.metadata.resource_version.as_deref().and_then(|r| r.parse::<u64>().ok()).unwrap_or(0)
+            );
+            (
+                order,
+                SidecarEvent {
+                    type_: e.type_.clone().unwrap_or_else(|| "Normal".into()),
+                    reason: e.reason.clone().unwrap_or_default(),
+                    message: e.message.clone().unwrap_or_default(),
+                    replica: e.involved_object.name.clone().unwrap_or_default(),
+                    count: e.count.unwrap_or(1),
+                    last_seen: when,
+                },
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| b.0.cmp(&a.0));
+    out.into_iter().map(|(_, e)| e).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pod(name: &str, containers: &[&str], statuses: serde_json::Value) -> Pod {
+        let cs: Vec<_> = containers.iter().map(|c| json!({"name": c, "image": "x"})).collect();
+        serde_json::from_value(json!({"metadata": {"name": name}, "spec": {"containers": cs},
+            "status": {"phase": "Running", "containerStatuses": statuses}}))
+        .expect("pod")
+    }
+
+    #[test]
+    fn replicas_are_summed_up_with_their_reasons() {
+        let running = json!([{"name": "s", "image": "nginx", "imageID": "", "ready": true, "restartCount": 0,
+            "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]);
+        let pulling = json!([{"name": "s", "image": "nope", "imageID": "", "ready": false, "restartCount": 0,
+            "state": {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image"}}}]);
+        let pods = vec![pod("p-1", &["main", "s"], running.clone()), pod("p-2", &["main", "s"], pulling)];
+        let r = replicas(&pods, "s");
+        assert_eq!(r.len(), 2);
+        let s = summarize(&r);
+        assert_eq!((s.ready, s.replicas, s.state.as_str()), (1, 2, "ImagePullBackOff"));
+        let all = vec![pod("p-1", &["main", "s"], running.clone()), pod("p-2", &["main", "s"], running.clone())];
+        assert_eq!(summarize(&replicas(&all, "s")).state, "Running");
+        let rolling = vec![pod("p-1", &["main", "s"], running), pod("p-0", &["main"], json!([]))];
+        let s = summarize(&replicas(&rolling, "s"));
+        assert_eq!((s.ready, s.replicas, s.state.as_str()), (1, 2, "RollingOut"));
+        assert_eq!(summarize(&[]).state, "Pending");
+    }
+}
