@@ -1,24 +1,117 @@
-//! `sidecarctl`: manage pipeline sidecars from the command line.
+//! `sidecarctl`: manage pipeline sidecars from the command line, through the Sidecar Console's
+//! REST API.
 //!
 //! Exit codes: 0 success, 1 error (one sentence on stderr), 2 usage error.
 
+mod client;
+mod print;
+mod sidecars;
 mod validate;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
 
 /// Manage the sidecars of data pipelines.
 #[derive(Debug, Parser)]
 #[command(name = "sidecarctl", version, propagate_version = true)]
 struct Cli {
+    #[command(flatten)]
+    global: Global,
     #[command(subcommand)]
     command: Command,
 }
 
+/// Options every command takes.
+#[derive(Debug, clap::Args)]
+pub struct Global {
+    /// The Sidecar Console to talk to.
+    #[arg(long, global = true, env = "SIDECARCTL_SERVER", default_value = "http://127.0.0.1:3000")]
+    pub server: String,
+    /// The pipeline's namespace (otherwise a pipeline name must be in one namespace only, or be
+    /// given as NAMESPACE/NAME).
+    #[arg(short, long, global = true)]
+    pub namespace: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Add a sidecar to a pipeline.
+    Create {
+        #[command(subcommand)]
+        what: CreateWhat,
+    },
+    /// List sidecars or pipelines.
+    Get {
+        #[command(subcommand)]
+        what: GetWhat,
+    },
+    /// Replace a sidecar's spec.
+    Update {
+        #[command(subcommand)]
+        what: UpdateWhat,
+    },
+    /// Remove a sidecar from its pipeline (and so from every replica).
+    Delete {
+        #[command(subcommand)]
+        what: DeleteWhat,
+    },
+    /// Show a sidecar in detail: spec, state per replica, recent events.
+    Describe {
+        #[command(subcommand)]
+        what: DescribeWhat,
+    },
+    /// Print a sidecar's log lines.
+    Logs {
+        #[command(subcommand)]
+        what: LogsWhat,
+    },
     /// Check a sidecar spec file without touching any cluster.
     Validate(validate::Args),
+    /// Print a shell completion script (e.g. `source <(sidecarctl completion bash)`).
+    Completion {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CreateWhat {
+    /// Add a sidecar to a pipeline: prints its ID.
+    Sidecar(sidecars::Create),
+}
+
+#[derive(Debug, Subcommand)]
+enum GetWhat {
+    /// The sidecars of a pipeline.
+    #[command(alias = "sidecars")]
+    Sidecar(sidecars::Get),
+    /// Pipelines.
+    #[command(alias = "pipelines")]
+    Pipeline(sidecars::GetPipeline),
+}
+
+#[derive(Debug, Subcommand)]
+enum UpdateWhat {
+    /// Replace a sidecar's spec; its ID stays.
+    Sidecar(sidecars::Update),
+}
+
+#[derive(Debug, Subcommand)]
+enum DeleteWhat {
+    /// Remove a sidecar.
+    Sidecar(sidecars::Delete),
+}
+
+#[derive(Debug, Subcommand)]
+enum DescribeWhat {
+    /// One sidecar.
+    Sidecar(sidecars::Describe),
+}
+
+#[derive(Debug, Subcommand)]
+enum LogsWhat {
+    /// One sidecar's containers.
+    Sidecar(sidecars::Logs),
 }
 
 /// How results are printed.
@@ -33,7 +126,7 @@ pub enum Output {
     Yaml,
 }
 
-/// A failure to report: the sentence goes to stderr and the process exits 1.
+/// A failure to report: the sentence goes to stderr and the process exits 1 (2 for usage).
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     /// The spec file could not be read.
@@ -66,6 +159,27 @@ pub enum CliError {
         /// How many errors were printed.
         count: usize,
     },
+    /// The console could not be reached.
+    #[error("cannot reach the Sidecar Console at {server}: {message}")]
+    Http {
+        /// Its URL.
+        server: String,
+        /// Why.
+        message: String,
+    },
+    /// The console refused: its sentence.
+    #[error("{message}")]
+    Api {
+        /// The HTTP status.
+        status: u16,
+        /// The console's sentence.
+        message: String,
+        /// Its whole answer.
+        body: serde_json::Value,
+    },
+    /// The command line asks for something that cannot be done.
+    #[error("{0}")]
+    Usage(String),
     /// Output could not be written or encoded.
     #[error("cannot print the result: {0}")]
     Print(String),
@@ -73,13 +187,43 @@ pub enum CliError {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let g = &cli.global;
     let result = match cli.command {
+        Command::Create { what: CreateWhat::Sidecar(a) } => sidecars::create(g, a),
+        Command::Get { what: GetWhat::Sidecar(a) } => sidecars::get(g, a),
+        Command::Get { what: GetWhat::Pipeline(a) } => sidecars::get_pipeline(g, a),
+        Command::Update { what: UpdateWhat::Sidecar(a) } => sidecars::update(g, a),
+        Command::Delete { what: DeleteWhat::Sidecar(a) } => sidecars::delete(g, a),
+        Command::Describe { what: DescribeWhat::Sidecar(a) } => sidecars::describe(g, a),
+        Command::Logs { what: LogsWhat::Sidecar(a) } => sidecars::logs(g, a),
         Command::Validate(args) => validate::run(args),
+        Command::Completion { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "sidecarctl", &mut std::io::stdout());
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            let details: Vec<String> = match &e {
+                CliError::Api { body, .. } => body
+                    .get("details")
+                    .and_then(|d| d.as_array())
+                    .into_iter()
+                    .flatten()
+                    .map(|d| format!("{}: {}", print::text(d, "/field"), print::text(d, "/message")))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if details.len() > 1 {
+                // Several problems: one line each under the sentence.
+                eprintln!("error: invalid sidecar spec: {} problems", details.len());
+                for d in details {
+                    eprintln!("  {d}");
+                }
+            } else {
+                eprintln!("error: {e}");
+            }
             ExitCode::FAILURE
         }
     }

@@ -30,15 +30,6 @@ pub fn read_spec(path: &str) -> Result<String, CliError> {
     std::fs::read_to_string(path).map_err(|source| CliError::Read { path: path.into(), source })
 }
 
-/// Prints `value` as JSON or YAML.
-fn print_structured<T: serde::Serialize>(output: Output, value: &T) -> Result<(), CliError> {
-    let text = match output {
-        Output::Yaml => serde_yaml_ng::to_string(value).map_err(|e| CliError::Print(e.to_string()))?,
-        _ => serde_json::to_string_pretty(value).map_err(|e| CliError::Print(e.to_string()))? + "\n",
-    };
-    std::io::stdout().lock().write_all(text.as_bytes()).map_err(|e| CliError::Print(e.to_string()))
-}
-
 /// Runs `validate`.
 pub fn run(args: Args) -> Result<(), CliError> {
     let text = read_spec(&args.file)?;
@@ -48,7 +39,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
             println!("{shown}: valid sidecar spec \"{}\"", spec.name);
             Ok(())
         }
-        Ok(spec) => print_structured(args.output, &spec),
+        Ok(spec) => crate::print::structured(args.output, &spec),
         Err(spec::CheckError::Syntax(source)) => Err(CliError::Syntax { path: shown, source }),
         Err(spec::CheckError::Invalid(errors)) => {
             if args.output == Output::Table {
@@ -57,7 +48,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
                     writeln!(err, "{e}").map_err(|e| CliError::Print(e.to_string()))?;
                 }
             } else {
-                print_structured(args.output, &errors)?;
+                crate::print::structured(args.output, &errors)?;
             }
             Err(CliError::Invalid { path: shown, count: errors.len() })
         }

@@ -52,8 +52,10 @@ pub struct PipelineView {
     pub name: String,
     /// `deployment`, `daemonSet` or `statefulSet`.
     pub kind: String,
-    /// Replicas asked for.
+    /// Replicas asked for (`spec.replicasCount`).
     pub replicas_count: i64,
+    /// Replicas the workload has to run (for a DaemonSet, one per node).
+    pub replicas: i64,
     /// The main container's image.
     pub image: String,
     /// The names of its sidecars.
@@ -205,6 +207,11 @@ fn pipeline_view(p: &DynamicObject) -> PipelineView {
         name: p.name_any(),
         kind: text("/spec/kind").unwrap_or_else(|| "deployment".into()),
         replicas_count: d.pointer("/spec/replicasCount").and_then(Value::as_i64).unwrap_or(1),
+        // A DaemonSet's replicas are its nodes: the operator reports how many.
+        replicas: d
+            .pointer("/status/replicas")
+            .and_then(Value::as_i64)
+            .unwrap_or_else(|| d.pointer("/spec/replicasCount").and_then(Value::as_i64).unwrap_or(1)),
         image: text("/spec/image").unwrap_or_default(),
         sidecars: idents(p).into_iter().map(|i| i.name).collect(),
         phase: text("/status/phase"),
@@ -412,7 +419,17 @@ impl Sidecars {
             .filter(|s| replacing.is_none_or(|r| s.get("name").and_then(Value::as_str) != Some(r)))
             .collect();
         if others.iter().any(|s| s.get("name").and_then(Value::as_str) == Some(checked.name.as_str())) {
-            errors.push(FieldError::duplicate(root.child("name"), checked.name.clone()));
+            errors.push(FieldError {
+                field: root.child("name"),
+                kind: spec::ErrorKind::Duplicate,
+                message: format!(
+                    "pipeline {}/{} already has a sidecar named \"{}\"",
+                    p.namespace().unwrap_or_default(),
+                    p.name_any(),
+                    checked.name
+                ),
+                value: Some(Value::String(checked.name.clone())),
+            });
         }
         if checked.name == MAIN_CONTAINER {
             errors.push(FieldError::invalid(

@@ -1,0 +1,124 @@
+//! The console's REST API, as the commands use it: one blocking request at a time, errors turned
+//! into the console's own sentences.
+
+use crate::CliError;
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+/// A console.
+pub struct Console {
+    base: String,
+    http: Client,
+}
+
+impl Console {
+    /// The console at `server` (`http://host:port`).
+    pub fn new(server: &str) -> Result<Self, CliError> {
+        let base = server.trim_end_matches('/').to_owned();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(CliError::Usage(format!("--server must be an http:// or https:// URL, got \"{server}\"")));
+        }
+        // No overall timeout: `logs -f` streams for as long as the user wants.
+        let http = Client::builder()
+            .timeout(None)
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| CliError::Http { server: base.clone(), message: e.to_string() })?;
+        Ok(Console { base, http })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.base)
+    }
+
+    fn send(&self, request: RequestBuilder) -> Result<Response, CliError> {
+        let resp = request.send().map_err(|e| {
+            let why = if e.is_connect() {
+                "is it running? (--server or SIDECARCTL_SERVER)".to_owned()
+            } else {
+                e.to_string()
+            };
+            CliError::Http { server: self.base.clone(), message: why }
+        })?;
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        let status = resp.status();
+        let body: Value = resp.json().unwrap_or(Value::Null);
+        let message = body
+            .get("error")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("the console answered {status}"));
+        Err(CliError::Api { status: status.as_u16(), message, body })
+    }
+
+    fn json(&self, request: RequestBuilder) -> Result<Value, CliError> {
+        self.send(request)?
+            .json()
+            .map_err(|e| CliError::Http { server: self.base.clone(), message: format!("unreadable answer: {e}") })
+    }
+
+    /// `GET path`.
+    pub fn get(&self, path: &str) -> Result<Value, CliError> {
+        self.json(self.http.get(self.url(path)))
+    }
+
+    /// `GET path` with query parameters.
+    pub fn get_query(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, CliError> {
+        self.json(self.http.get(self.url(path)).query(query))
+    }
+
+    /// `POST path` with a JSON body given as text (sent as is: the console reports its syntax
+    /// errors with line and column).
+    pub fn post(&self, path: &str, body: String, dry_run: bool) -> Result<Value, CliError> {
+        self.json(self.with_body(self.http.post(self.url(path)), body, dry_run))
+    }
+
+    /// `PUT path`, optionally guarded by `If-Match`.
+    pub fn put(&self, path: &str, body: String, dry_run: bool, if_match: Option<&str>) -> Result<Value, CliError> {
+        let mut r = self.with_body(self.http.put(self.url(path)), body, dry_run);
+        if let Some(tag) = if_match {
+            r = r.header(reqwest::header::IF_MATCH, format!("\"{}\"", tag.trim_matches('"')));
+        }
+        self.json(r)
+    }
+
+    /// `DELETE path`.
+    pub fn delete(&self, path: &str, dry_run: bool) -> Result<Value, CliError> {
+        let r = self.http.delete(self.url(path));
+        self.json(if dry_run { r.query(&[("dryRun", "true")]) } else { r })
+    }
+
+    /// `GET path` as a stream (server-sent events).
+    pub fn stream(&self, path: &str, query: &[(&str, String)]) -> Result<Response, CliError> {
+        self.send(self.http.get(self.url(path)).query(query).header(reqwest::header::ACCEPT, "text/event-stream"))
+    }
+
+    fn with_body(&self, r: RequestBuilder, body: String, dry_run: bool) -> RequestBuilder {
+        let r = r.header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+        if dry_run {
+            r.query(&[("dryRun", "true")])
+        } else {
+            r
+        }
+    }
+
+    /// The pipeline `name` names (`namespace/name`, or a bare name, in `namespace` if given):
+    /// `(namespace, name)`.
+    pub fn resolve(&self, name: &str, namespace: Option<&str>) -> Result<(String, String), CliError> {
+        let mut query = vec![("name", name)];
+        if let Some(ns) = namespace {
+            query.push(("namespace", ns));
+        }
+        let found = self.get_query("/pipelines", &query)?;
+        let first = found.get(0).ok_or_else(|| CliError::Api {
+            status: StatusCode::NOT_FOUND.as_u16(),
+            message: format!("pipeline \"{name}\" not found"),
+            body: Value::Null,
+        })?;
+        let text = |k: &str| first.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+        Ok((text("namespace"), text("name")))
+    }
+}

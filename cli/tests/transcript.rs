@@ -1,0 +1,239 @@
+//! The documented sidecar commands, typed as a user types them: the real `sidecarctl` binary
+//! against a console on the embedded cluster, checked with the real `kubectl`.
+
+use emulator::kubectl::Kubectl;
+use std::path::PathBuf;
+use std::time::Duration;
+
+struct Setup {
+    server: String,
+    kubectl: Kubectl,
+    dir: tempfile::TempDir,
+}
+
+async fn console() -> Setup {
+    let kubectl = Kubectl::temporary();
+    let cluster = server::embedded::start(None, "127.0.0.1:0".parse().expect("addr"), kubectl.kubeconfig(), true)
+        .await
+        .expect("the embedded cluster starts");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let site = std::env::temp_dir().join("sidecar-console-test-site");
+    let app = server::router(server::leptos_options(&site, addr), server::api::ApiState::new(cluster.client.clone()));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Setup { server: format!("http://{addr}"), kubectl, dir: tempfile::tempdir().expect("temp dir") }
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Setup {
+    async fn sidecarctl(&self, args: &[&str]) -> Out {
+        let bin = env!("CARGO_BIN_EXE_sidecarctl");
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        let server = self.server.clone();
+        let dir = self.dir.path().to_owned();
+        tokio::task::spawn_blocking(move || {
+            let out = std::process::Command::new(bin)
+                .args(&args)
+                .env("SIDECARCTL_SERVER", server)
+                .current_dir(dir)
+                .stdin(std::process::Stdio::null())
+                .output()
+                .expect("sidecarctl runs");
+            Out {
+                code: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            }
+        })
+        .await
+        .expect("join")
+    }
+
+    async fn ok(&self, args: &[&str]) -> String {
+        let out = self.sidecarctl(args).await;
+        assert_eq!(out.code, 0, "sidecarctl {args:?} failed: {}", out.stderr);
+        out.stdout
+    }
+
+    /// Runs a command that must fail with exit 1 and the sentence `says`, changing nothing.
+    async fn refused(&self, args: &[&str], says: &str) {
+        let before = self.pipeline_version().await;
+        let out = self.sidecarctl(args).await;
+        assert_eq!(out.code, 1, "sidecarctl {args:?} should exit 1; printed {} / {}", out.stdout, out.stderr);
+        assert!(out.stderr.contains(says), "sidecarctl {args:?} said {:?}, not {says:?}", out.stderr);
+        assert_eq!(out.stderr.trim().lines().count(), 1, "one sentence: {}", out.stderr);
+        assert_eq!(self.pipeline_version().await, before, "sidecarctl {args:?} changed the pipeline");
+    }
+
+    async fn pipeline_version(&self) -> String {
+        self.kubectl
+            .run(&["get", "pipeline", "my-pipeline", "-n", "logging", "-o", "jsonpath={.metadata.resourceVersion}"])
+            .await
+            .1
+    }
+
+    fn file(&self, name: &str, text: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        path.display().to_string()
+    }
+
+    /// Waits until every replica of my-pipeline runs exactly `containers` (and there are 2).
+    async fn replicas_run(&self, containers: &str) {
+        let args = [
+            "get",
+            "pods",
+            "-n",
+            "logging",
+            "-l",
+            "core.calyptia.com/pipeline=my-pipeline",
+            "-o",
+            "jsonpath={range .items[*]}{.spec.containers[*].name}{\"\\n\"}{end}",
+        ];
+        let mut last = String::new();
+        for _ in 0..600 {
+            last = self.kubectl.run(&args).await.1;
+            let lines: Vec<&str> = last.lines().collect();
+            if lines.len() == 2 && lines.iter().all(|l| *l == containers) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the replicas run {last:?}, not {containers:?} each");
+    }
+}
+
+fn example(name: &str) -> String {
+    let p: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "examples", name].iter().collect();
+    p.display().to_string()
+}
+
+/// The IDs in a table's first column, header aside.
+fn ids(table: &str) -> Vec<String> {
+    table.lines().skip(1).filter_map(|l| l.split_whitespace().next()).map(str::to_owned).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documented_commands_work_end_to_end() {
+    let s = console().await;
+    let pipeline = s.file(
+        "pipeline.json",
+        r#"{"apiVersion": "core.calyptia.com/v1", "kind": "Pipeline",
+            "metadata": {"name": "my-pipeline", "namespace": "logging"},
+            "spec": {"kind": "deployment", "replicasCount": 2, "image": "fluent/fluent-bit:3.1",
+                     "config": "[INPUT]\n    Name dummy\n"}}"#,
+    );
+    s.kubectl.ok(&["apply", "-f", &pipeline]).await;
+
+    // Create the three documented sidecars (envoy's ConfigMap is in the namespace already).
+    let mut created = Vec::new();
+    for spec in ["my-sidecar.json", "envoy-sidecar.json", "probe-sidecar.json"] {
+        let out = s.ok(&["create", "sidecar", "--pipeline", "my-pipeline", "--spec", &example(spec)]).await;
+        assert!(out.starts_with("ID"), "{out}");
+        assert!(out.lines().next().is_some_and(|h| h.contains("CREATED AT")), "{out}");
+        let id = ids(&out).pop().expect("an ID");
+        assert_eq!(id.len(), 36, "a UUID: {id}");
+        created.push(id);
+    }
+    let [my, envoy, probe] = [created[0].clone(), created[1].clone(), created[2].clone()];
+
+    let listed = s.ok(&["get", "sidecar", "--pipeline", "my-pipeline"]).await;
+    let header: Vec<&str> = listed.lines().next().unwrap_or("").split_whitespace().collect();
+    assert_eq!(header, ["ID", "NAME", "IMAGE", "READY", "STATUS", "AGE"]);
+    assert_eq!(ids(&listed), [my.clone(), envoy.clone(), probe.clone()], "{listed}");
+    s.replicas_run("fluent-bit my-sidecar envoy-sidecar probe-sidecar").await;
+
+    // Update envoy's image: same ID, new image in every replica.
+    let newer = std::fs::read_to_string(example("envoy-sidecar.json"))
+        .expect("example")
+        .replace("envoyproxy/envoy:v1.28-latest", "envoyproxy/envoy:v1.29-latest");
+    let newer = s.file("envoy-newer.json", &newer);
+    let out = s.ok(&["update", "sidecar", "--sidecar", &envoy, "--spec", &newer]).await;
+    assert!(out.contains(&envoy), "{out}");
+    let listed = s.ok(&["get", "sidecar", "--pipeline", "logging/my-pipeline", "-o", "json"]).await;
+    let listed: serde_json::Value = serde_json::from_str(&listed).expect("json");
+    assert_eq!(listed[1]["id"], envoy.as_str());
+    assert_eq!(listed[1]["image"], "envoyproxy/envoy:v1.29-latest");
+    s.kubectl
+        .until(
+            &[
+                "get",
+                "deployment",
+                "my-pipeline",
+                "-n",
+                "logging",
+                "-o",
+                "jsonpath={.spec.template.spec.containers[?(@.name==\"envoy-sidecar\")].image}",
+            ],
+            "envoyproxy/envoy:v1.29-latest",
+        )
+        .await;
+
+    // Failure paths: one sentence, exit 1, nothing changed.
+    s.refused(
+        &["create", "sidecar", "--pipeline", "myPipeline", "--spec", &example("my-sidecar.json")],
+        "pipeline \"myPipeline\" not found in any namespace",
+    )
+    .await;
+    let missing = s.file(
+        "missing-config.json",
+        &std::fs::read_to_string(example("envoy-sidecar.json"))
+            .expect("example")
+            .replace("\"envoy-sidecar\"", "\"proxy\"")
+            .replace("envoy-config", "no-such-config"),
+    );
+    let missing_text = std::fs::read_to_string(&missing).expect("read");
+    assert!(missing_text.contains("no-such-config"), "the example changed shape: {missing_text}");
+    s.refused(
+        &["create", "sidecar", "--pipeline", "my-pipeline", "--spec", &missing],
+        "configmap \"no-such-config\" not found in namespace \"logging\"",
+    )
+    .await;
+    let bad_port = s.file(
+        "bad-port.json",
+        &std::fs::read_to_string(example("probe-sidecar.json"))
+            .expect("example")
+            .replace("\"name\": \"probe-sidecar\"", "\"name\": \"probe-two\"")
+            .replacen("\"port\": 80,", "\"port\": 70000,", 1),
+    );
+    s.refused(
+        &["create", "sidecar", "--pipeline", "my-pipeline", "--spec", &bad_port],
+        "livenessProbe.httpGet.port: must be between 1 and 65535, got 70000",
+    )
+    .await;
+    s.refused(
+        &["create", "sidecar", "--pipeline", "my-pipeline", "--spec", &example("envoy-sidecar.json")],
+        "already has a sidecar named \"envoy-sidecar\"",
+    )
+    .await;
+    let not_json = s.file("sidecar.yaml", "name: x\nimage: nginx\n");
+    s.refused(&["create", "sidecar", "--pipeline", "my-pipeline", "--spec", &not_json], "must end in .json").await;
+    let malformed = s.file("malformed.json", "{\"name\": \"x\",\n\"image\": }");
+    s.refused(&["create", "sidecar", "--pipeline", "my-pipeline", "--spec", &malformed], "line 2").await;
+    s.refused(
+        &["update", "sidecar", "--sidecar", "0b7f2d1c-0000-4000-8000-000000000000", "--spec", &newer],
+        "sidecar \"0b7f2d1c-0000-4000-8000-000000000000\" not found",
+    )
+    .await;
+    s.refused(&["delete", "sidecar", "--sidecar", &my], "--yes").await;
+
+    // Delete my-sidecar: gone from every replica.
+    let out = s.ok(&["delete", "sidecar", "--sidecar", &my, "--yes"]).await;
+    assert!(out.contains("deleted"), "{out}");
+    s.replicas_run("fluent-bit envoy-sidecar probe-sidecar").await;
+    assert_eq!(ids(&s.ok(&["get", "sidecar", "--pipeline", "my-pipeline"]).await), [envoy, probe]);
+
+    // Deleting the pipeline deletes its sidecars.
+    s.kubectl.ok(&["delete", "pipeline", "my-pipeline", "-n", "logging"]).await;
+    let out = s.sidecarctl(&["get", "sidecar", "--pipeline", "my-pipeline"]).await;
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stderr.trim(), "error: pipeline \"my-pipeline\" not found in any namespace");
+
+    // Usage errors exit 2.
+    assert_eq!(s.sidecarctl(&["create", "sidecar", "--pipeline", "x"]).await.code, 2);
+}
