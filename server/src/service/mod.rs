@@ -24,8 +24,9 @@ use operator::Pipeline;
 use serde::Serialize;
 use serde_json::Value;
 use spec::{FieldError, FieldPath};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 
 /// The field manager of the console's writes.
 pub const MANAGER: &str = "sidecar-console";
@@ -261,6 +262,30 @@ fn strip_etag(tag: &str) -> &str {
 #[derive(Clone, Default)]
 pub struct Sidecars {
     index: index::Index,
+    writers: Writers,
+}
+
+/// One writer per pipeline at a time within this process: writers of one console then never
+/// race each other for a resourceVersion (which starves some of them under load); writers
+/// elsewhere are still caught by the resourceVersion check and retried.
+#[derive(Clone, Default)]
+struct Writers(Arc<Mutex<HashMap<index::PipelineKey, Arc<tokio::sync::Mutex<()>>>>>);
+
+impl Writers {
+    async fn lock(&self, namespace: &str, name: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut all = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            all.entry((namespace.to_owned(), name.to_owned())).or_default().clone()
+        };
+        lock.lock_owned().await
+    }
+}
+
+/// A short pause before retrying after a 409, longer with each attempt, a little random so
+/// that writers elsewhere do not retry in step.
+async fn back_off(attempt: usize) {
+    let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0] % 8);
+    tokio::time::sleep(std::time::Duration::from_millis((attempt as u64 * 4).min(40) + jitter)).await;
 }
 
 impl Sidecars {
@@ -512,7 +537,8 @@ impl Sidecars {
     ) -> Result<Created, ServiceError> {
         let id = meta::new_id();
         let created_at = meta::now();
-        for _ in 0..ATTEMPTS {
+        let _writer = self.writers.lock(namespace, name).await;
+        for attempt in 0..ATTEMPTS {
             let p = self.pipeline(client, namespace, name).await?;
             let value = self.check(client, &p, spec.clone(), None).await?;
             let sidecar_name = value.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -527,7 +553,7 @@ impl Sidecars {
                 Ok(_) => {
                     return Ok(Created { id, name: sidecar_name, pipeline: reference(&p), created_at, dry_run });
                 }
-                Err(e) if is_conflict(&e) => continue,
+                Err(e) if is_conflict(&e) => back_off(attempt).await,
                 Err(e) => return Err(e.into()),
             }
         }
@@ -597,7 +623,8 @@ impl Sidecars {
         let (mut p, mut current) = self.find(client, id).await?;
         self.precondition(&p, &current, if_match, Some(&spec))?;
         let base = current.clone();
-        for _ in 0..ATTEMPTS {
+        let _writer = self.writers.lock(&p.namespace().unwrap_or_default(), &p.name_any()).await;
+        for attempt in 0..ATTEMPTS {
             let value = self.check(client, &p, spec.clone(), Some(&current.name)).await?;
             let new_name = value.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
             let changed = value != current.spec;
@@ -635,6 +662,7 @@ impl Sidecars {
                     return Ok(self.view(&written, &i, &pods));
                 }
                 Err(e) if is_conflict(&e) => {
+                    back_off(attempt).await;
                     (p, current) = self.unchanged(client, id, &base, Some(&spec)).await?;
                 }
                 Err(e) => return Err(e.into()),
@@ -654,7 +682,8 @@ impl Sidecars {
         let (mut p, mut current) = self.find(client, id).await?;
         self.precondition(&p, &current, if_match, None)?;
         let base = current.clone();
-        for _ in 0..ATTEMPTS {
+        let _writer = self.writers.lock(&p.namespace().unwrap_or_default(), &p.name_any()).await;
+        for attempt in 0..ATTEMPTS {
             let sidecars: Vec<Value> = sidecar_values(&p.data)
                 .into_iter()
                 .filter(|s| s.get("name").and_then(Value::as_str) != Some(current.name.as_str()))
@@ -662,6 +691,7 @@ impl Sidecars {
             match self.replace(client, &with_sidecars(&p, sidecars, current_entries(&p)), dry_run).await {
                 Ok(_) => return Ok(Deleted { deleted: true, id: id.into(), deleted_at: meta::now(), dry_run }),
                 Err(e) if is_conflict(&e) => {
+                    back_off(attempt).await;
                     (p, current) = self.unchanged(client, id, &base, None).await?;
                 }
                 Err(e) => return Err(e.into()),
