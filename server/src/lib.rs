@@ -12,6 +12,9 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
 use std::path::Path;
 use tower_http::compression::CompressionLayer;
+use axum::body::Body;
+use axum::http::Request;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 /// Where the site's static files are and where the server listens.
@@ -35,5 +38,12 @@ pub fn router(options: LeptosOptions, api: api::ApiState) -> Router {
         .with_state(options)
         // The WebAssembly is about a third of its size with brotli.
         .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
+        // Every request gets an ID (or keeps the caller's `x-request-id`), in its tracing span
+        // and in the response, so that a user's report can be found in the logs.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }

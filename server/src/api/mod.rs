@@ -9,10 +9,13 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 use spec::{CheckError, FieldError};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Largest request body accepted.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -34,12 +37,31 @@ impl ApiState {
     }
 }
 
+/// The `/api/v1` routes, and their OpenAPI document (built from the same handlers, so that the
+/// two cannot drift).
+pub fn routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(validate))
+        .routes(routes!(schema))
+        .merge(sidecars::routes())
+        .split_for_parts()
+}
+
+/// The document's frame; the paths come from the handlers.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Sidecar Console API", description = "Pipeline sidecars: list, create, update, delete, troubleshoot."),
+    servers((url = "/api/v1")),
+    tags((name = "pipelines"), (name = "sidecars"), (name = "specs"))
+)]
+struct ApiDoc;
+
 /// The `/api/v1` routes.
 pub fn router<S: Clone + Send + Sync + 'static>(state: ApiState) -> Router<S> {
-    Router::new()
-        .route("/validate", post(validate))
-        .route("/schema/sidecar.json", get(schema))
-        .merge(sidecars::routes())
+    let (routes, doc) = routes();
+    let doc = std::sync::Arc::new(doc);
+    routes
+        .route("/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
@@ -50,7 +72,7 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
 }
 
 /// An error as the API returns it: `{"error": "...", "details": [...]}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ApiError {
     #[serde(skip)]
     status: StatusCode,
@@ -67,23 +89,27 @@ pub struct ApiError {
     pub column: Option<usize>,
     /// In a conflict: the sidecar as it is now.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub current: Option<Box<serde_json::Value>>,
     /// In a conflict: what the request asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub proposed: Option<Box<serde_json::Value>>,
 }
 
 /// One field problem in an [`ApiError`].
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Detail {
     /// Path in Kubernetes' style (`ports[0].containerPort`).
     pub field: String,
     /// `Required`, `Invalid`, `Duplicate`, ...
+    #[schema(value_type = String)]
     pub kind: &'static str,
     /// A sentence about the problem.
     pub message: String,
     /// The offending value, where it helps.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub value: Option<serde_json::Value>,
 }
 
@@ -195,6 +221,10 @@ fn json_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result
 
 /// `POST /api/v1/validate`: the spec in the body; 200 with the defaulted spec, or 422 with every
 /// error.
+#[utoipa::path(post, path = "/validate", tag = "specs",
+    request_body(content = Object, description = "A sidecar spec", content_type = "application/json"),
+    responses((status = 200, description = "The spec with Kubernetes' defaults", body = Object),
+        (status = 400, body = ApiError), (status = 413, body = ApiError), (status = 415, body = ApiError), (status = 422, body = ApiError)))]
 async fn validate(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -206,6 +236,8 @@ async fn validate(
 }
 
 /// `GET /api/v1/schema/sidecar.json`: the JSON Schema of a sidecar spec.
+#[utoipa::path(get, path = "/schema/sidecar.json", tag = "specs",
+    responses((status = 200, description = "JSON Schema", content_type = "application/schema+json", body = Object)))]
 async fn schema() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/schema+json")], Json(spec::json_schema()))
 }

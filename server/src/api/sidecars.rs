@@ -8,21 +8,23 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(super) fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/pipelines", get(list_pipelines))
-        .route("/pipelines/{namespace}/{name}", get(get_pipeline))
-        .route("/pipelines/{namespace}/{name}/sidecars", get(list_sidecars).post(create_sidecar))
-        .route("/sidecars/{id}", get(get_sidecar).put(update_sidecar).delete(delete_sidecar))
-        .route("/sidecars/{id}/status", get(sidecar_status))
-        .route("/sidecars/{id}/events", get(sidecar_events))
-        .route("/sidecars/{id}/logs", get(sidecar_logs))
+pub(super) fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_pipelines))
+        .routes(routes!(get_pipeline))
+        .routes(routes!(list_sidecars, create_sidecar))
+        .routes(routes!(get_sidecar, update_sidecar, delete_sidecar))
+        .routes(routes!(sidecar_status))
+        .routes(routes!(sidecar_events))
+        .routes(routes!(sidecar_logs))
 }
 
 /// The client the request acts with.
@@ -33,12 +35,18 @@ fn caller(state: &ApiState) -> Result<kube::Client, ApiError> {
 }
 
 /// `?namespace=` and `?name=` of the pipeline listing.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PipelineQuery {
+    /// Only this namespace.
     namespace: Option<String>,
+    /// The one pipeline of this name (a bare name, or `namespace/name`).
     name: Option<String>,
 }
 
+#[utoipa::path(get, path = "/pipelines", tag = "pipelines", params(PipelineQuery),
+    responses((status = 200, body = [PipelineView]), (status = 400, description = "A bare name in several namespaces", body = ApiError),
+        (status = 404, description = "No pipeline of that name", body = ApiError)))]
 /// `GET /pipelines`: every pipeline the caller can read; with `?name=` (a bare name or
 /// `namespace/name`), the one pipeline it names — 404 when none, 400 when it is in several
 /// namespaces.
@@ -57,6 +65,10 @@ async fn list_pipelines(
     }
 }
 
+/// One pipeline.
+#[utoipa::path(get, path = "/pipelines/{namespace}/{name}", tag = "pipelines",
+    params(("namespace" = String, Path), ("name" = String, Path)),
+    responses((status = 200, body = PipelineView), (status = 404, body = ApiError)))]
 async fn get_pipeline(
     State(s): State<ApiState>,
     Path((ns, name)): Path<(String, String)>,
@@ -64,6 +76,10 @@ async fn get_pipeline(
     Ok(Json(s.sidecars.get_pipeline(&caller(&s)?, &ns, &name).await?))
 }
 
+/// The sidecars of a pipeline, with their state over the replicas.
+#[utoipa::path(get, path = "/pipelines/{namespace}/{name}/sidecars", tag = "sidecars",
+    params(("namespace" = String, Path), ("name" = String, Path)),
+    responses((status = 200, body = [SidecarView]), (status = 404, body = ApiError)))]
 async fn list_sidecars(
     State(s): State<ApiState>,
     Path((ns, name)): Path<(String, String)>,
@@ -72,9 +88,12 @@ async fn list_sidecars(
 }
 
 /// `?dryRun=true` (or Kubernetes' `dryRun=All`).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Mutation {
+    /// `true`: check and answer as if done, but write nothing.
     #[serde(rename = "dryRun")]
+    #[param(rename = "dryRun")]
     dry_run: Option<String>,
 }
 
@@ -118,6 +137,12 @@ fn with_etag(view: SidecarView, status: StatusCode) -> Response {
 }
 
 /// `POST /pipelines/{namespace}/{name}/sidecars`: 201 `{id, createdAt}` and `Location`.
+#[utoipa::path(post, path = "/pipelines/{namespace}/{name}/sidecars", tag = "sidecars",
+    params(("namespace" = String, Path), ("name" = String, Path), Mutation),
+    request_body(content = Object, description = "A sidecar spec (schema: /api/v1/schema/sidecar.json)", content_type = "application/json"),
+    responses((status = 201, body = Created, headers(("Location" = String))), (status = 400, description = "Not JSON", body = ApiError),
+        (status = 404, body = ApiError), (status = 409, body = ApiError), (status = 413, body = ApiError), (status = 415, body = ApiError),
+        (status = 422, description = "Every problem of the spec, across the pipeline's sidecars, and missing ConfigMaps", body = ApiError)))]
 async fn create_sidecar(
     State(s): State<ApiState>,
     Path((ns, name)): Path<(String, String)>,
@@ -136,11 +161,19 @@ async fn create_sidecar(
     Ok(resp)
 }
 
+/// One sidecar, with its ETag.
+#[utoipa::path(get, path = "/sidecars/{id}", tag = "sidecars", params(("id" = String, Path)),
+    responses((status = 200, body = SidecarView, headers(("ETag" = String))), (status = 404, body = ApiError)))]
 async fn get_sidecar(State(s): State<ApiState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     Ok(with_etag(s.sidecars.get(&caller(&s)?, &id).await?, StatusCode::OK))
 }
 
 /// `PUT /sidecars/{id}`: replaces the spec; `If-Match` with the ETag guards against lost updates.
+#[utoipa::path(put, path = "/sidecars/{id}", tag = "sidecars",
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on"), Mutation),
+    request_body(content = Object, description = "A sidecar spec (schema: /api/v1/schema/sidecar.json)", content_type = "application/json"),
+    responses((status = 200, body = SidecarView, headers(("ETag" = String))), (status = 400, body = ApiError), (status = 404, body = ApiError),
+        (status = 409, description = "Changed by someone else: both versions", body = ApiError), (status = 422, body = ApiError)))]
 async fn update_sidecar(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -154,6 +187,10 @@ async fn update_sidecar(
     Ok(with_etag(view, StatusCode::OK))
 }
 
+/// Removes a sidecar from its pipeline (and so from every replica).
+#[utoipa::path(delete, path = "/sidecars/{id}", tag = "sidecars",
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag the deletion is based on"), Mutation),
+    responses((status = 200, body = Deleted), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
 async fn delete_sidecar(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -164,10 +201,16 @@ async fn delete_sidecar(
     Ok(Json(s.sidecars.delete(&caller(&s)?, &id, if_match(&headers), dry_run).await?))
 }
 
+/// The sidecar in each replica.
+#[utoipa::path(get, path = "/sidecars/{id}/status", tag = "sidecars", params(("id" = String, Path)),
+    responses((status = 200, body = StatusView), (status = 404, body = ApiError)))]
 async fn sidecar_status(State(s): State<ApiState>, Path(id): Path<String>) -> Result<Json<StatusView>, ApiError> {
     Ok(Json(s.sidecars.status(&caller(&s)?, &id).await?))
 }
 
+/// Events about the sidecar's containers, newest first.
+#[utoipa::path(get, path = "/sidecars/{id}/events", tag = "sidecars", params(("id" = String, Path)),
+    responses((status = 200, body = [crate::service::status::SidecarEvent]), (status = 404, body = ApiError)))]
 async fn sidecar_events(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -176,15 +219,22 @@ async fn sidecar_events(
 }
 
 /// `?follow=true&replica=POD&tailLines=N`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
 struct LogQuery {
+    /// Keep the stream open for new lines.
     #[serde(default)]
     follow: bool,
+    /// Only this replica (pod).
     replica: Option<String>,
+    /// The last N lines of each replica.
     tail_lines: Option<i64>,
 }
 
+#[utoipa::path(get, path = "/sidecars/{id}/logs", tag = "sidecars", params(("id" = String, Path), LogQuery),
+    responses((status = 200, description = "Server-sent events: `line` events with a LogLine as data; an `error` event if the stream breaks",
+        content_type = "text/event-stream", body = crate::service::LogLine), (status = 400, body = ApiError), (status = 404, body = ApiError)))]
 /// `GET /sidecars/{id}/logs`: server-sent events, one `line` event per log line
 /// (`{"replica", "line"}`); an `error` event if the stream breaks.
 async fn sidecar_logs(

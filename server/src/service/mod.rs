@@ -35,7 +35,7 @@ pub const MANAGER: &str = "sidecar-console";
 const ATTEMPTS: usize = 16;
 
 /// A pipeline, by namespace and name.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PipelineRef {
     /// Its namespace.
     pub namespace: String,
@@ -44,7 +44,7 @@ pub struct PipelineRef {
 }
 
 /// A pipeline as listed.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PipelineView {
     /// Its namespace.
@@ -72,7 +72,7 @@ pub struct PipelineView {
 }
 
 /// A sidecar as read.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SidecarView {
     /// Its stable ID.
@@ -90,13 +90,14 @@ pub struct SidecarView {
     /// Its image.
     pub image: String,
     /// The spec, as stored (defaulted).
+    #[schema(value_type = Object)]
     pub spec: Value,
     /// Its state over the replicas.
     pub status: status::Summary,
 }
 
 /// What a create answers.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Created {
     /// The new sidecar's ID.
@@ -113,7 +114,7 @@ pub struct Created {
 }
 
 /// What a delete answers.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Deleted {
     /// Always true.
@@ -128,7 +129,7 @@ pub struct Deleted {
 }
 
 /// A sidecar's state per replica.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusView {
     /// The ID.
@@ -144,7 +145,7 @@ pub struct StatusView {
 }
 
 /// One line of a sidecar's log.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct LogLine {
     /// The pod it came from.
     pub replica: String,

@@ -4,7 +4,7 @@ use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod};
 use serde::Serialize;
 
 /// One replica's container for a sidecar.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReplicaStatus {
     /// The pod.
@@ -34,7 +34,7 @@ pub struct ReplicaStatus {
 }
 
 /// The sidecar over all replicas.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
     /// Replicas running it ready.
@@ -138,7 +138,7 @@ pub fn summarize(replicas: &[ReplicaStatus]) -> Summary {
 }
 
 /// An event about a sidecar's container.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SidecarEvent {
     /// `Normal` or `Warning`.
