@@ -174,6 +174,30 @@ async fn the_documented_commands_work_end_to_end() {
         )
         .await;
 
+    // Troubleshooting: describe (spec, replicas, events), logs, the pipeline listing.
+    let described = s.ok(&["describe", "sidecar", "--sidecar", &probe]).await;
+    for part in [
+        "Name:     probe-sidecar",
+        "Pipeline: logging/my-pipeline",
+        "readinessProbe:",
+        "Replicas:",
+        "Events:",
+        "Started container probe-sidecar",
+    ] {
+        assert!(described.contains(part), "describe lacks {part:?}: {described}");
+    }
+    let logs = s.ok(&["logs", "sidecar", "--sidecar", &my, "--tail", "1"]).await;
+    let lines: Vec<&str> = logs.lines().collect();
+    // One line from each replica (a third may be rolling in from the update above).
+    assert!(lines.len() >= 2, "one line from each replica: {logs}");
+    assert!(lines.iter().all(|l| l.starts_with("[my-pipeline-")), "{logs}");
+    let pipelines = s.ok(&["get", "pipeline", "-n", "logging"]).await;
+    assert!(
+        pipelines.lines().any(|l| l.contains("my-pipeline") && l.contains("my-sidecar,envoy-sidecar,probe-sidecar")),
+        "{pipelines}"
+    );
+    assert!(s.ok(&["completion", "bash"]).await.contains("sidecarctl"));
+
     // Failure paths: one sentence, exit 1, nothing changed.
     s.refused(
         &["create", "sidecar", "--pipeline", "myPipeline", "--spec", &example("my-sidecar.json")],

@@ -6,14 +6,14 @@ mod demo;
 pub mod embedded;
 pub mod service;
 
+use axum::body::Body;
+use axum::http::Request;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
 use std::path::Path;
 use tower_http::compression::CompressionLayer;
-use axum::body::Body;
-use axum::http::Request;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
