@@ -2,14 +2,15 @@
 //! embedded cluster with its demo data.
 //!
 //! `cargo bench -p cli --bench console` prints: `GET /api/v1/pipelines/logging/app-logs/sidecars`
-//! at 64 connections (p50, p99, requests per second), then the wall time of
+//! at 1 and 64 connections (p50, p99, requests per second) beside an endpoint that does no work,
+//! then the wall time of
 //! `sidecarctl get sidecar --pipeline app-logs` beside `kubectl get pipeline app-logs -o json`.
 
 use emulator::kubectl::Kubectl;
 use std::time::{Duration, Instant};
 
 const CONNECTIONS: usize = 64;
-const RUN: Duration = Duration::from_secs(10);
+const RUN: Duration = Duration::from_secs(5);
 const COMMAND_RUNS: usize = 30;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -32,6 +33,34 @@ fn median_wall(mut run: impl FnMut()) -> Duration {
     percentile(&times, 0.5)
 }
 
+/// `connections` clients requesting `url` in a loop for `RUN`: p50, p99, requests per second.
+async fn load(url: String, connections: usize) -> (Duration, Duration, f64) {
+    let http = reqwest::Client::builder().pool_max_idle_per_host(connections).build().expect("client");
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..connections)
+        .map(|_| {
+            let (http, url) = (http.clone(), url.clone());
+            tokio::spawn(async move {
+                let mut times = Vec::new();
+                while start.elapsed() < RUN {
+                    let t = Instant::now();
+                    let resp = http.get(&url).send().await.expect("request");
+                    let _ = resp.bytes().await.expect("body");
+                    times.push(t.elapsed());
+                }
+                times
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("join"));
+    }
+    let elapsed = start.elapsed();
+    all.sort();
+    (percentile(&all, 0.5), percentile(&all, 0.99), all.len() as f64 / elapsed.as_secs_f64())
+}
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let kubectl = Kubectl::temporary();
@@ -48,42 +77,22 @@ fn main() {
         tokio::time::sleep(Duration::from_secs(3)).await;
         format!("http://{addr}")
     });
-    let url = format!("{base}/api/v1/pipelines/logging/app-logs/sidecars");
-    let (latencies, elapsed) = runtime.block_on(async {
-        let http = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build().expect("client");
-        let start = Instant::now();
-        let tasks: Vec<_> = (0..CONNECTIONS)
-            .map(|_| {
-                let (http, url) = (http.clone(), url.clone());
-                tokio::spawn(async move {
-                    let mut times = Vec::new();
-                    while start.elapsed() < RUN {
-                        let t = Instant::now();
-                        let resp = http.get(&url).send().await.expect("request");
-                        assert!(resp.status().is_success(), "{}", resp.status());
-                        let _ = resp.bytes().await.expect("body");
-                        times.push(t.elapsed());
-                    }
-                    times
-                })
-            })
-            .collect();
-        let mut all = Vec::new();
-        for t in tasks {
-            all.extend(t.await.expect("join"));
+    // The same load on an endpoint that does no work (the JSON 404 of an unknown path): what
+    // the HTTP stack and the load generator cost on this machine, side by side.
+    for (what, path) in [
+        ("unknown path (baseline)", "/api/v1/nothing-here"),
+        ("GET …/sidecars", "/api/v1/pipelines/logging/app-logs/sidecars"),
+    ] {
+        for connections in [1, CONNECTIONS] {
+            let (p50, p99, rps) = runtime.block_on(load(format!("{base}{path}"), connections));
+            println!(
+                "{what}, {connections} connection{}: p50 {:.2} ms, p99 {:.2} ms, {rps:.0} req/s",
+                if connections == 1 { "" } else { "s" },
+                ms(p50),
+                ms(p99)
+            );
         }
-        (all, start.elapsed())
-    });
-    let mut sorted = latencies;
-    sorted.sort();
-    println!(
-        "GET …/sidecars, {CONNECTIONS} connections, {:.0} s: p50 {:.2} ms, p99 {:.2} ms, {:.0} req/s ({} requests)",
-        elapsed.as_secs_f64(),
-        ms(percentile(&sorted, 0.5)),
-        ms(percentile(&sorted, 0.99)),
-        sorted.len() as f64 / elapsed.as_secs_f64(),
-        sorted.len()
-    );
+    }
 
     let sidecarctl = env!("CARGO_BIN_EXE_sidecarctl");
     let ours = median_wall(|| {
