@@ -7,6 +7,7 @@
 //! nothing here holds one global client; the ID [`index::Index`] is only a hint that is read again
 //! with the caller's client.
 
+pub mod cache;
 pub mod error;
 pub mod index;
 pub mod meta;
@@ -259,11 +260,24 @@ fn strip_etag(tag: &str) -> &str {
     tag.trim().trim_start_matches("W/").trim_matches('"')
 }
 
+/// Who is asking: their Kubernetes client, and whether they may be answered from the console's
+/// watch cache.
+#[derive(Clone)]
+pub struct Caller {
+    /// The client that acts with the caller's identity.
+    pub client: Client,
+    /// Whether the caller may read whatever the console's own identity reads, so that reads
+    /// can come from the watch cache: true for the console itself (no authentication); the
+    /// authentication layer sets it for others only after checking their rights.
+    pub trusted: bool,
+}
+
 /// The service. Cheap to clone.
 #[derive(Clone, Default)]
 pub struct Sidecars {
     index: index::Index,
     writers: Writers,
+    cache: Option<cache::Cache>,
 }
 
 /// One writer per pipeline at a time within this process: writers of one console then never
@@ -293,7 +307,10 @@ impl Sidecars {
     /// A service whose ID index follows the Pipelines `watcher` can see (the console's own
     /// client; the index is only a hint, see the module's documentation).
     pub fn new(watcher: &Client) -> Self {
-        let s = Sidecars::default();
+        let s = Sidecars {
+            cache: Some(cache::Cache::follow(watcher, ApiResource::erase::<Pipeline>(&()))),
+            ..Sidecars::default()
+        };
         s.index.follow(pipelines(watcher, None));
         s
     }
@@ -301,10 +318,10 @@ impl Sidecars {
     /// The pipelines the caller can list (all namespaces, or one).
     pub async fn list_pipelines(
         &self,
-        client: &Client,
+        caller: &Caller,
         namespace: Option<&str>,
     ) -> Result<Vec<PipelineView>, ServiceError> {
-        let list = pipelines(client, namespace).list(&ListParams::default()).await?;
+        let list = pipelines(&caller.client, namespace).list(&ListParams::default()).await?;
         let mut out: Vec<PipelineView> = list.items.iter().map(pipeline_view).collect();
         out.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         Ok(out)
@@ -314,7 +331,7 @@ impl Sidecars {
     /// exactly one namespace.
     pub async fn resolve(
         &self,
-        client: &Client,
+        caller: &Caller,
         namespace: Option<&str>,
         name: &str,
     ) -> Result<PipelineRef, ServiceError> {
@@ -334,11 +351,12 @@ impl Sidecars {
             return Err(ServiceError::BadRequest("a pipeline name is required".into()));
         }
         if let Some(ns) = namespace {
-            let p = self.pipeline(client, ns, name).await?;
+            let p = self.pipeline(caller, ns, name, false).await?;
             return Ok(reference(&p));
         }
-        let found =
-            pipelines(client, None).list(&ListParams::default().fields(&format!("metadata.name={name}"))).await?;
+        let found = pipelines(&caller.client, None)
+            .list(&ListParams::default().fields(&format!("metadata.name={name}")))
+            .await?;
         match found.items.as_slice() {
             [] => Err(ServiceError::PipelineNotFound { name: name.into(), namespace: None }),
             [one] => Ok(reference(one)),
@@ -349,10 +367,24 @@ impl Sidecars {
         }
     }
 
-    async fn pipeline(&self, client: &Client, namespace: &str, name: &str) -> Result<DynamicObject, ServiceError> {
-        pipelines(client, Some(namespace)).get(name).await.map_err(|e| {
+    /// A pipeline: from the watch cache for a trusted caller unless `fresh` (a read-modify-write
+    /// needs the current version), else from Kubernetes.
+    async fn pipeline(
+        &self,
+        caller: &Caller,
+        namespace: &str,
+        name: &str,
+        fresh: bool,
+    ) -> Result<DynamicObject, ServiceError> {
+        let not_found = || ServiceError::PipelineNotFound { name: name.into(), namespace: Some(namespace.into()) };
+        if let (Some(cache), true, false) = (&self.cache, caller.trusted, fresh) {
+            if let Some(p) = cache.pipeline(namespace, name) {
+                return Ok(DynamicObject::clone(&p));
+            }
+        }
+        pipelines(&caller.client, Some(namespace)).get(name).await.map_err(|e| {
             if is_not_found(&e) {
-                ServiceError::PipelineNotFound { name: name.into(), namespace: Some(namespace.into()) }
+                not_found()
             } else {
                 e.into()
             }
@@ -362,19 +394,25 @@ impl Sidecars {
     /// One pipeline.
     pub async fn get_pipeline(
         &self,
-        client: &Client,
+        caller: &Caller,
         namespace: &str,
         name: &str,
     ) -> Result<PipelineView, ServiceError> {
-        Ok(pipeline_view(&self.pipeline(client, namespace, name).await?))
+        Ok(pipeline_view(&self.pipeline(caller, namespace, name, false).await?))
     }
 
-    async fn pods(&self, client: &Client, p: &PipelineRef) -> Result<Vec<Pod>, ServiceError> {
-        let api: Api<Pod> = Api::namespaced(client.clone(), &p.namespace);
-        Ok(api.list(&ListParams::default().labels(&format!("{PIPELINE_LABEL}={}", p.name))).await?.items)
+    async fn pods(&self, caller: &Caller, p: &PipelineRef) -> Result<Vec<Arc<Pod>>, ServiceError> {
+        if let (Some(cache), true) = (&self.cache, caller.trusted) {
+            if let Some(pods) = cache.pods(&p.namespace, &p.name) {
+                return Ok(pods);
+            }
+        }
+        let api: Api<Pod> = Api::namespaced(caller.client.clone(), &p.namespace);
+        let listed = api.list(&ListParams::default().labels(&format!("{PIPELINE_LABEL}={}", p.name))).await?;
+        Ok(listed.items.into_iter().map(Arc::new).collect())
     }
 
-    fn view(&self, p: &DynamicObject, i: &Ident, pods: &[Pod]) -> SidecarView {
+    fn view(&self, p: &DynamicObject, i: &Ident, pods: &[Arc<Pod>]) -> SidecarView {
         SidecarView {
             id: i.id.clone(),
             name: i.name.clone(),
@@ -389,27 +427,27 @@ impl Sidecars {
     }
 
     /// The sidecars of a pipeline, with their state.
-    pub async fn list(&self, client: &Client, namespace: &str, name: &str) -> Result<Vec<SidecarView>, ServiceError> {
-        let p = self.pipeline(client, namespace, name).await?;
-        let pods = self.pods(client, &reference(&p)).await?;
+    pub async fn list(&self, caller: &Caller, namespace: &str, name: &str) -> Result<Vec<SidecarView>, ServiceError> {
+        let p = self.pipeline(caller, namespace, name, false).await?;
+        let pods = self.pods(caller, &reference(&p)).await?;
         Ok(idents(&p).iter().map(|i| self.view(&p, i, &pods)).collect())
     }
 
-    /// Where sidecar `id` is: the index's pipeline read with the caller's client, else every
-    /// pipeline the caller can list.
-    async fn find(&self, client: &Client, id: &str) -> Result<(DynamicObject, Ident), ServiceError> {
+    /// Where sidecar `id` is: the index's pipeline read for the caller (see [`Self::pipeline`]
+    /// for `fresh`), else every pipeline the caller can list.
+    async fn find(&self, caller: &Caller, id: &str, fresh: bool) -> Result<(DynamicObject, Ident), ServiceError> {
         if let Some((ns, name)) = self.index.get(id) {
-            match pipelines(client, Some(&ns)).get(&name).await {
+            match self.pipeline(caller, &ns, &name, fresh).await {
                 Ok(p) => {
                     if let Some(i) = idents(&p).into_iter().find(|i| i.id == id) {
                         return Ok((p, i));
                     }
                 }
-                Err(e) if is_not_found(&e) => {}
-                Err(e) => return Err(e.into()),
+                Err(ServiceError::PipelineNotFound { .. }) => {}
+                Err(e) => return Err(e),
             }
         }
-        let all = pipelines(client, None).list(&ListParams::default()).await?;
+        let all = pipelines(&caller.client, None).list(&ListParams::default()).await?;
         for p in all.items {
             if let Some(i) = idents(&p).into_iter().find(|i| i.id == id) {
                 self.index.put(&p);
@@ -420,9 +458,9 @@ impl Sidecars {
     }
 
     /// One sidecar.
-    pub async fn get(&self, client: &Client, id: &str) -> Result<SidecarView, ServiceError> {
-        let (p, i) = self.find(client, id).await?;
-        let pods = self.pods(client, &reference(&p)).await?;
+    pub async fn get(&self, caller: &Caller, id: &str) -> Result<SidecarView, ServiceError> {
+        let (p, i) = self.find(caller, id, false).await?;
+        let pods = self.pods(caller, &reference(&p)).await?;
         Ok(self.view(&p, &i, &pods))
     }
 
@@ -431,7 +469,7 @@ impl Sidecars {
     /// it mounts. Returns the defaulted spec, or every problem.
     async fn check(
         &self,
-        client: &Client,
+        caller: &Caller,
         p: &DynamicObject,
         spec: Value,
         replacing: Option<&str>,
@@ -495,7 +533,7 @@ impl Sidecars {
             }
             let optional = volume.pointer("/configMap/optional").and_then(Value::as_bool).unwrap_or(false);
             if !optional && !cm.is_empty() {
-                match Api::<ConfigMap>::namespaced(client.clone(), &ns).get_metadata(cm).await {
+                match Api::<ConfigMap>::namespaced(caller.client.clone(), &ns).get_metadata(cm).await {
                     Ok(_) => {}
                     Err(e) if is_not_found(&e) => errors.push(FieldError::not_found(
                         path.child("configMap").child("name"),
@@ -515,14 +553,18 @@ impl Sidecars {
 
     async fn replace(
         &self,
-        client: &Client,
+        caller: &Caller,
         next: &DynamicObject,
         dry_run: bool,
     ) -> Result<DynamicObject, kube::Error> {
         let pp = PostParams { dry_run, field_manager: Some(MANAGER.into()) };
-        let written = pipelines(client, next.namespace().as_deref()).replace(&next.name_any(), &pp, next).await?;
+        let written =
+            pipelines(&caller.client, next.namespace().as_deref()).replace(&next.name_any(), &pp, next).await?;
         if !dry_run {
             self.index.put(&written);
+            if let Some(cache) = &self.cache {
+                cache.wrote(&written);
+            }
         }
         Ok(written)
     }
@@ -530,7 +572,7 @@ impl Sidecars {
     /// Adds a sidecar to a pipeline.
     pub async fn create(
         &self,
-        client: &Client,
+        caller: &Caller,
         namespace: &str,
         name: &str,
         spec: Value,
@@ -540,8 +582,8 @@ impl Sidecars {
         let created_at = meta::now();
         let _writer = self.writers.lock(namespace, name).await;
         for attempt in 0..ATTEMPTS {
-            let p = self.pipeline(client, namespace, name).await?;
-            let value = self.check(client, &p, spec.clone(), None).await?;
+            let p = self.pipeline(caller, namespace, name, true).await?;
+            let value = self.check(caller, &p, spec.clone(), None).await?;
             let sidecar_name = value.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
             let mut entries = current_entries(&p);
             entries.insert(
@@ -550,7 +592,7 @@ impl Sidecars {
             );
             let mut sidecars = sidecar_values(&p.data);
             sidecars.push(value);
-            match self.replace(client, &with_sidecars(&p, sidecars, entries), dry_run).await {
+            match self.replace(caller, &with_sidecars(&p, sidecars, entries), dry_run).await {
                 Ok(_) => {
                     return Ok(Created { id, name: sidecar_name, pipeline: reference(&p), created_at, dry_run });
                 }
@@ -564,15 +606,15 @@ impl Sidecars {
     /// Reads sidecar `id` again for a retry after a 409: it must not have changed since `base`.
     async fn unchanged(
         &self,
-        client: &Client,
+        caller: &Caller,
         id: &str,
         base: &Ident,
         proposed: Option<&Value>,
     ) -> Result<(DynamicObject, Ident), ServiceError> {
-        match self.find(client, id).await {
+        match self.find(caller, id, true).await {
             Ok((p, i)) if i.spec == base.spec && i.name == base.name => Ok((p, i)),
             Ok((p, i)) => {
-                let pods = self.pods(client, &reference(&p)).await.unwrap_or_default();
+                let pods = self.pods(caller, &reference(&p)).await.unwrap_or_default();
                 Err(ServiceError::Conflict {
                     message: format!("sidecar \"{id}\" was changed by someone else meanwhile; nothing was written"),
                     current: serde_json::to_value(self.view(&p, &i, &pods)).ok().map(Box::new),
@@ -615,18 +657,18 @@ impl Sidecars {
     /// Replaces sidecar `id`'s spec (its ID stays, even when the name changes).
     pub async fn update(
         &self,
-        client: &Client,
+        caller: &Caller,
         id: &str,
         spec: Value,
         if_match: Option<&str>,
         dry_run: bool,
     ) -> Result<SidecarView, ServiceError> {
-        let (mut p, mut current) = self.find(client, id).await?;
+        let (mut p, mut current) = self.find(caller, id, true).await?;
         self.precondition(&p, &current, if_match, Some(&spec))?;
         let base = current.clone();
         let _writer = self.writers.lock(&p.namespace().unwrap_or_default(), &p.name_any()).await;
         for attempt in 0..ATTEMPTS {
-            let value = self.check(client, &p, spec.clone(), Some(&current.name)).await?;
+            let value = self.check(caller, &p, spec.clone(), Some(&current.name)).await?;
             let new_name = value.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
             let changed = value != current.spec;
             let mut entries = current_entries(&p);
@@ -650,7 +692,7 @@ impl Sidecars {
                     }
                 })
                 .collect();
-            match self.replace(client, &with_sidecars(&p, sidecars, entries), dry_run).await {
+            match self.replace(caller, &with_sidecars(&p, sidecars, entries), dry_run).await {
                 Ok(written) => {
                     let i = Ident {
                         id: current.id.clone(),
@@ -659,12 +701,12 @@ impl Sidecars {
                         updated_at,
                         spec: value,
                     };
-                    let pods = self.pods(client, &reference(&written)).await?;
+                    let pods = self.pods(caller, &reference(&written)).await?;
                     return Ok(self.view(&written, &i, &pods));
                 }
                 Err(e) if is_conflict(&e) => {
                     back_off(attempt).await;
-                    (p, current) = self.unchanged(client, id, &base, Some(&spec)).await?;
+                    (p, current) = self.unchanged(caller, id, &base, Some(&spec)).await?;
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -675,12 +717,12 @@ impl Sidecars {
     /// Removes sidecar `id` from its pipeline.
     pub async fn delete(
         &self,
-        client: &Client,
+        caller: &Caller,
         id: &str,
         if_match: Option<&str>,
         dry_run: bool,
     ) -> Result<Deleted, ServiceError> {
-        let (mut p, mut current) = self.find(client, id).await?;
+        let (mut p, mut current) = self.find(caller, id, true).await?;
         self.precondition(&p, &current, if_match, None)?;
         let base = current.clone();
         let _writer = self.writers.lock(&p.namespace().unwrap_or_default(), &p.name_any()).await;
@@ -689,11 +731,11 @@ impl Sidecars {
                 .into_iter()
                 .filter(|s| s.get("name").and_then(Value::as_str) != Some(current.name.as_str()))
                 .collect();
-            match self.replace(client, &with_sidecars(&p, sidecars, current_entries(&p)), dry_run).await {
+            match self.replace(caller, &with_sidecars(&p, sidecars, current_entries(&p)), dry_run).await {
                 Ok(_) => return Ok(Deleted { deleted: true, id: id.into(), deleted_at: meta::now(), dry_run }),
                 Err(e) if is_conflict(&e) => {
                     back_off(attempt).await;
-                    (p, current) = self.unchanged(client, id, &base, None).await?;
+                    (p, current) = self.unchanged(caller, id, &base, None).await?;
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -702,9 +744,9 @@ impl Sidecars {
     }
 
     /// Sidecar `id` in each replica.
-    pub async fn status(&self, client: &Client, id: &str) -> Result<StatusView, ServiceError> {
-        let (p, i) = self.find(client, id).await?;
-        let pods = self.pods(client, &reference(&p)).await?;
+    pub async fn status(&self, caller: &Caller, id: &str) -> Result<StatusView, ServiceError> {
+        let (p, i) = self.find(caller, id, false).await?;
+        let pods = self.pods(caller, &reference(&p)).await?;
         let replicas = status::replicas(&pods, &i.name);
         Ok(StatusView {
             id: i.id,
@@ -716,11 +758,11 @@ impl Sidecars {
     }
 
     /// The events about sidecar `id`'s containers, newest first.
-    pub async fn events(&self, client: &Client, id: &str) -> Result<Vec<status::SidecarEvent>, ServiceError> {
-        let (p, i) = self.find(client, id).await?;
+    pub async fn events(&self, caller: &Caller, id: &str) -> Result<Vec<status::SidecarEvent>, ServiceError> {
+        let (p, i) = self.find(caller, id, false).await?;
         let r = reference(&p);
-        let pods: Vec<String> = self.pods(client, &r).await?.iter().map(ResourceExt::name_any).collect();
-        let events: Api<Event> = Api::namespaced(client.clone(), &r.namespace);
+        let pods: Vec<String> = self.pods(caller, &r).await?.iter().map(|p| p.name_any()).collect();
+        let events: Api<Event> = Api::namespaced(caller.client.clone(), &r.namespace);
         let all = events.list(&ListParams::default().fields("involvedObject.kind=Pod")).await?.items;
         let volumes: Vec<String> = i
             .spec
@@ -737,19 +779,19 @@ impl Sidecars {
     /// new lines as they come when `follow`.
     pub async fn logs(
         &self,
-        client: &Client,
+        caller: &Caller,
         id: &str,
         replica: Option<&str>,
         follow: bool,
         tail: Option<i64>,
     ) -> Result<LogStream, ServiceError> {
-        let (p, i) = self.find(client, id).await?;
+        let (p, i) = self.find(caller, id, false).await?;
         let r = reference(&p);
-        let pods = self.pods(client, &r).await?;
+        let pods = self.pods(caller, &r).await?;
         let with_sidecar: Vec<String> = pods
             .iter()
             .filter(|pod| pod.spec.as_ref().is_some_and(|s| s.containers.iter().any(|c| c.name == i.name)))
-            .map(ResourceExt::name_any)
+            .map(|p| p.name_any())
             .filter(|n| replica.is_none_or(|want| want == n))
             .collect();
         if let (Some(want), true) = (replica, with_sidecar.is_empty()) {
@@ -758,7 +800,7 @@ impl Sidecars {
                 r.name, i.name
             )));
         }
-        let api: Api<Pod> = Api::namespaced(client.clone(), &r.namespace);
+        let api: Api<Pod> = Api::namespaced(caller.client.clone(), &r.namespace);
         let params = LogParams { container: Some(i.name.clone()), follow, tail_lines: tail, ..LogParams::default() };
         let mut streams = Vec::new();
         for pod in with_sidecar {

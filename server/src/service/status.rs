@@ -2,6 +2,7 @@
 
 use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// One replica's container for a sidecar.
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
@@ -50,7 +51,7 @@ pub struct Summary {
 }
 
 /// The sidecar `name` in each pod.
-pub fn replicas(pods: &[Pod], name: &str) -> Vec<ReplicaStatus> {
+pub fn replicas(pods: &[Arc<Pod>], name: &str) -> Vec<ReplicaStatus> {
     let mut out: Vec<ReplicaStatus> = pods
         .iter()
         .filter(|p| p.metadata.deletion_timestamp.is_none())
@@ -205,11 +206,13 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn pod(name: &str, containers: &[&str], statuses: serde_json::Value) -> Pod {
+    fn pod(name: &str, containers: &[&str], statuses: serde_json::Value) -> Arc<Pod> {
         let cs: Vec<_> = containers.iter().map(|c| json!({"name": c, "image": "x"})).collect();
-        serde_json::from_value(json!({"metadata": {"name": name}, "spec": {"containers": cs},
-            "status": {"phase": "Running", "containerStatuses": statuses}}))
-        .expect("pod")
+        Arc::new(
+            serde_json::from_value(json!({"metadata": {"name": name}, "spec": {"containers": cs},
+                "status": {"phase": "Running", "containerStatuses": statuses}}))
+            .expect("pod"),
+        )
     }
 
     #[test]
