@@ -184,10 +184,10 @@ pub fn update(g: &Global, a: Update) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Asks "(y/N)" on the terminal; without one, refuses.
-fn confirm(question: &str) -> Result<bool, CliError> {
+/// Asks "(y/N)" on the terminal; without one, refuses with `refusal`.
+fn confirm(question: &str, refusal: &str) -> Result<bool, CliError> {
     if !std::io::stdin().is_terminal() {
-        return Err(CliError::Usage(format!("{question}: standard input is not a terminal to ask on; pass --yes")));
+        return Err(CliError::Usage(format!("{refusal} without --yes: there is no terminal to ask on")));
     }
     eprint!("{question} (y/N) ");
     let _ = std::io::stderr().flush();
@@ -209,7 +209,8 @@ pub fn delete(g: &Global, a: Delete) -> Result<(), CliError> {
             text(&s, "/pipeline/namespace"),
             text(&s, "/pipeline/name")
         );
-        if !confirm(&what)? {
+        let refusal = format!("refusing to delete sidecar \"{}\" ({})", text(&s, "/name"), a.sidecar);
+        if !confirm(&what, &refusal)? {
             eprintln!("Nothing was deleted.");
             return Ok(());
         }

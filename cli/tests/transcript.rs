@@ -244,7 +244,30 @@ async fn the_documented_commands_work_end_to_end() {
         "sidecar \"0b7f2d1c-0000-4000-8000-000000000000\" not found",
     )
     .await;
-    s.refused(&["delete", "sidecar", "--sidecar", &my], "--yes").await;
+    s.refused(&["delete", "sidecar", "--sidecar", &my], "refusing to delete sidecar \"my-sidecar\"").await;
+
+    // On a terminal, delete asks; "n" keeps the sidecar. (`script` gives the command a terminal.)
+    let asked = {
+        let line = format!("{} delete sidecar --sidecar {my}", env!("CARGO_BIN_EXE_sidecarctl"));
+        let server = s.server.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut child = std::process::Command::new("script")
+                .args(["-qec", &line, "/dev/null"])
+                .env("SIDECARCTL_SERVER", server)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("script (util-linux) runs");
+            use std::io::Write;
+            child.stdin.take().expect("stdin").write_all(b"n\n").expect("answer");
+            let out = child.wait_with_output().expect("wait");
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        })
+        .await
+        .expect("join")
+    };
+    assert!(asked.contains("(y/N)") && asked.contains("Nothing was deleted"), "{asked}");
+    assert!(ids(&s.ok(&["get", "sidecar", "--pipeline", "my-pipeline"]).await).contains(&my));
 
     // Delete my-sidecar: gone from every replica.
     let out = s.ok(&["delete", "sidecar", "--sidecar", &my, "--yes"]).await;

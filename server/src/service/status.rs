@@ -121,7 +121,9 @@ pub fn replicas(pods: &[Arc<Pod>], name: &str) -> Vec<ReplicaStatus> {
 pub fn summarize(replicas: &[ReplicaStatus]) -> Summary {
     let ready = replicas.iter().filter(|r| r.ready).count();
     let mut reasons: Vec<String> = replicas.iter().filter_map(|r| r.reason.clone()).collect();
-    reasons.sort();
+    // Failures first (what a user must act on), then what passes by itself (Pending,
+    // ContainerCreating), each alphabetically.
+    reasons.sort_by_key(|r| (!is_failure(r), r.clone()));
     reasons.dedup();
     let state = if replicas.is_empty() {
         "Pending".to_owned()
@@ -136,6 +138,15 @@ pub fn summarize(replicas: &[ReplicaStatus]) -> Summary {
         "NotReady".to_owned()
     };
     Summary { ready, replicas: replicas.len(), state, reasons }
+}
+
+/// Whether a waiting or termination reason is a failure rather than a step on the way.
+fn is_failure(reason: &str) -> bool {
+    reason.contains("BackOff")
+        || reason.starts_with("Err")
+        || reason.starts_with("Invalid")
+        || reason.starts_with("CreateContainer")
+        || matches!(reason, "Error" | "OOMKilled" | "ContainerCannotRun" | "DeadlineExceeded")
 }
 
 /// An event about a sidecar's container.
@@ -232,5 +243,12 @@ mod tests {
         let s = summarize(&replicas(&rolling, "s"));
         assert_eq!((s.ready, s.replicas, s.state.as_str()), (1, 2, "RollingOut"));
         assert_eq!(summarize(&[]).state, "Pending");
+        let creating = json!([{"name": "s", "image": "x", "imageID": "", "ready": false, "restartCount": 0,
+            "state": {"waiting": {"reason": "ContainerCreating"}}}]);
+        let crashing = json!([{"name": "s", "image": "x", "imageID": "", "ready": false, "restartCount": 3,
+            "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]);
+        let mixed = vec![pod("p-1", &["s"], creating), pod("p-2", &["s"], crashing)];
+        let s = summarize(&replicas(&mixed, "s"));
+        assert_eq!((s.state.as_str(), s.reasons.len()), ("CrashLoopBackOff", 2), "a failure outranks a step");
     }
 }
