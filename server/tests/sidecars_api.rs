@@ -433,3 +433,28 @@ async fn responses_carry_a_request_id() {
     let (_, headers, _) = api.call(reqwest::Method::GET, "/pipelines", None, &[("x-request-id", "abc-123")]).await;
     assert_eq!(headers.get("x-request-id").and_then(|v| v.to_str().ok()), Some("abc-123"));
 }
+
+#[tokio::test]
+async fn a_sidecar_added_by_another_tool_has_a_stable_derived_id() {
+    let api = start().await;
+    // As `kubectl patch` would: straight into spec.sidecars, no annotation.
+    let rt = api.emulator.store().registry.all().into_iter().find(|t| t.kind == "Pipeline").expect("served");
+    let mut p = api.emulator.store().get(rt, Some("logging"), "app-logs").expect("pipeline");
+    p["spec"]["sidecars"] = json!([{"name": "exporter", "image": "prom/statsd-exporter:v0.26.0"}]);
+    api.emulator
+        .store()
+        .update(rt, Some("logging"), "app-logs", p, false, &emulator::WriteOptions::default())
+        .expect("update");
+    let (_, list) = api.get("/pipelines/logging/app-logs/sidecars").await;
+    let id = list[0]["id"].as_str().expect("id").to_owned();
+    assert_eq!(api.get("/pipelines/logging/app-logs/sidecars").await.1[0]["id"], id.as_str(), "stable");
+    let (s, got) = api.get(&format!("/sidecars/{id}")).await;
+    assert_eq!((s, got["name"].as_str()), (StatusCode::OK, Some("exporter")));
+    // Renamed through the console, it keeps that ID.
+    let (s, renamed) = api.put(&id, &sidecar("statsd", "prom/statsd-exporter:v0.26.0"), None).await;
+    assert_eq!(
+        (s, renamed["id"].as_str(), renamed["name"].as_str()),
+        (StatusCode::OK, Some(id.as_str()), Some("statsd"))
+    );
+    assert_eq!(api.get(&format!("/sidecars/{id}")).await.1["name"], "statsd");
+}

@@ -3,7 +3,7 @@
 //! [`super::Caller::trusted`] are answered from here (see there); a caller's own writes are
 //! read back even before the watch brings them.
 
-use super::index::PipelineKey;
+use super::index::{Index, PipelineKey};
 use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{ApiResource, DynamicObject};
@@ -25,13 +25,18 @@ pub struct Cache {
 }
 
 impl Cache {
-    /// Starts the watches with the console's own `client`.
-    pub fn follow(client: &Client, resource: ApiResource) -> Self {
+    /// Starts the watches with the console's own `client`; the Pipelines' also feeds `index`.
+    pub fn follow(client: &Client, resource: ApiResource, index: Index) -> Self {
         let writer = reflector::store::Writer::new(resource.clone());
         let pipelines = writer.as_reader();
         let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
         let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()).default_backoff());
-        tokio::spawn(stream.for_each(|_| async {}));
+        tokio::spawn(stream.for_each(move |event| {
+            if let Ok(event) = &event {
+                index.observe(event);
+            }
+            futures::future::ready(())
+        }));
         let (pods, writer) = reflector::store();
         let api: Api<Pod> = Api::all(client.clone());
         let stream = reflector::reflector(

@@ -1,16 +1,14 @@
-//! Which pipeline holds a sidecar ID, from a watch of all Pipelines: an ID lookup is one map
-//! read. The index is a hint only: whatever it says is read again with the caller's client, and a
+//! Which pipeline holds a sidecar ID, from a watch of all Pipelines (the cache's, see
+//! `super::cache`): an ID lookup is one map read. The index is a hint only: whatever it says is read again with the caller's client, and a
 //! miss falls back to a listing with the caller's client, so it never shows anyone what they
 //! could not read, and a lagging watch costs a slower lookup, not a wrong answer.
 
 use super::meta;
-use futures::StreamExt;
 use kube::api::DynamicObject;
-use kube::runtime::watcher::{self, Event};
-use kube::runtime::WatchStreamExt;
-use kube::{Api, ResourceExt};
+use kube::runtime::watcher::Event;
+use kube::ResourceExt;
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 /// A pipeline, by namespace and name.
 pub type PipelineKey = (String, String);
@@ -56,31 +54,29 @@ pub fn ids_of(p: &DynamicObject) -> Vec<String> {
 #[derive(Clone, Default)]
 pub struct Index {
     maps: Arc<RwLock<Maps>>,
+    /// The maps being rebuilt by a (re)list, swapped in when it is complete.
+    fresh: Arc<Mutex<Option<Maps>>>,
 }
 
 impl Index {
-    /// Follows `pipelines` (all namespaces) in the background, until the process ends.
-    pub fn follow(&self, pipelines: Api<DynamicObject>) {
-        let maps = self.maps.clone();
-        tokio::spawn(async move {
-            let mut fresh: Option<Maps> = None;
-            let mut events = watcher(pipelines).boxed();
-            while let Some(event) = events.next().await {
-                let Ok(event) = event else { continue };
-                let mut live = maps.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-                match event {
-                    Event::Init => fresh = Some(Maps::default()),
-                    Event::InitApply(p) => fresh.get_or_insert_with(Maps::default).put(&p),
-                    Event::InitDone => {
-                        if let Some(m) = fresh.take() {
-                            *live = m;
-                        }
-                    }
-                    Event::Apply(p) => live.put(&p),
-                    Event::Delete(p) => live.remove(&(p.namespace().unwrap_or_default(), p.name_any())),
+    /// Takes in one event of a watch of all Pipelines.
+    pub fn observe(&self, event: &Event<DynamicObject>) {
+        let mut fresh = self.fresh.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match event {
+            Event::Init => *fresh = Some(Maps::default()),
+            Event::InitApply(p) => fresh.get_or_insert_with(Maps::default).put(p),
+            Event::InitDone => {
+                if let Some(m) = fresh.take() {
+                    *self.maps.write().unwrap_or_else(std::sync::PoisonError::into_inner) = m;
                 }
             }
-        });
+            Event::Apply(p) => self.put(p),
+            Event::Delete(p) => self
+                .maps
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .remove(&(p.namespace().unwrap_or_default(), p.name_any())),
+        }
     }
 
     /// The pipeline that held `id` when last seen.
@@ -92,8 +88,4 @@ impl Index {
     pub fn put(&self, p: &DynamicObject) {
         self.maps.write().unwrap_or_else(std::sync::PoisonError::into_inner).put(p);
     }
-}
-
-fn watcher(api: Api<DynamicObject>) -> impl futures::Stream<Item = Result<Event<DynamicObject>, watcher::Error>> {
-    watcher::watcher(api, watcher::Config::default()).default_backoff()
 }

@@ -307,12 +307,9 @@ impl Sidecars {
     /// A service whose ID index follows the Pipelines `watcher` can see (the console's own
     /// client; the index is only a hint, see the module's documentation).
     pub fn new(watcher: &Client) -> Self {
-        let s = Sidecars {
-            cache: Some(cache::Cache::follow(watcher, ApiResource::erase::<Pipeline>(&()))),
-            ..Sidecars::default()
-        };
-        s.index.follow(pipelines(watcher, None));
-        s
+        let index = index::Index::default();
+        let cache = cache::Cache::follow(watcher, ApiResource::erase::<Pipeline>(&()), index.clone());
+        Sidecars { index, cache: Some(cache), ..Sidecars::default() }
     }
 
     /// The pipelines the caller can list (all namespaces, or one).
