@@ -1,6 +1,9 @@
 //! The sidecar REST API through a real HTTP server on a loopback port, over the emulator: every
 //! endpoint and status code, optimistic concurrency, and many clients at once.
 
+mod common;
+
+use common::create_object;
 use emulator::Emulator;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
@@ -10,18 +13,6 @@ struct Api {
     base: String,
     http: Client,
     emulator: Emulator,
-}
-
-fn create_object(emulator: &Emulator, api_version: &str, kind: &str, obj: Value) {
-    let rt = emulator
-        .store()
-        .registry
-        .all()
-        .into_iter()
-        .find(|t| t.api_version() == api_version && t.kind == kind)
-        .expect("served");
-    let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_owned);
-    emulator.store().create(rt, ns.as_deref(), obj, &emulator::WriteOptions::default()).expect("created");
 }
 
 fn pipeline(ns: &str, name: &str) -> Value {

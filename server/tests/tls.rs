@@ -2,6 +2,8 @@
 //! the kubeconfig's certificate authority (rustls), and refuses a server it cannot verify.
 
 use base64::Engine;
+mod common;
+
 use emulator::Emulator;
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
@@ -14,18 +16,6 @@ impl Drop for Running {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn create(emulator: &Emulator, api_version: &str, kind: &str, obj: Value) {
-    let rt = emulator
-        .store()
-        .registry
-        .all()
-        .into_iter()
-        .find(|t| t.api_version() == api_version && t.kind == kind)
-        .expect("served");
-    let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_owned);
-    emulator.store().create(rt, ns.as_deref(), obj, &emulator::WriteOptions::default()).expect("created");
 }
 
 fn kubeconfig(server: &str, ca_pem: &str) -> String {
@@ -58,9 +48,9 @@ fn console(kubeconfig: &std::path::Path) -> (Running, u16) {
 #[tokio::test]
 async fn a_cluster_behind_tls_is_managed_with_its_certificate_authority() {
     let emulator = Emulator::new();
-    create(&emulator, "apiextensions.k8s.io/v1", "CustomResourceDefinition", operator::crd::crd_json());
-    create(&emulator, "v1", "Namespace", json!({"metadata": {"name": "logging"}}));
-    create(
+    common::create_object(&emulator, "apiextensions.k8s.io/v1", "CustomResourceDefinition", operator::crd::crd_json());
+    common::create_object(&emulator, "v1", "Namespace", json!({"metadata": {"name": "logging"}}));
+    common::create_object(
         &emulator,
         "core.calyptia.com/v1",
         "Pipeline",
