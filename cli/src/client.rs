@@ -105,20 +105,25 @@ impl Console {
         }
     }
 
-    /// The pipeline `name` names (`namespace/name`, or a bare name, in `namespace` if given):
-    /// `(namespace, name)`.
-    pub fn resolve(&self, name: &str, namespace: Option<&str>) -> Result<(String, String), CliError> {
+    /// The pipeline `name` names (`namespace/name`, or a bare name, in `namespace` if given), as
+    /// the console lists it.
+    pub fn pipeline(&self, name: &str, namespace: Option<&str>) -> Result<Value, CliError> {
         let mut query = vec![("name", name)];
         if let Some(ns) = namespace {
             query.push(("namespace", ns));
         }
         let found = self.get_query("/pipelines", &query)?;
-        let first = found.get(0).ok_or_else(|| CliError::Api {
+        found.get(0).cloned().ok_or_else(|| CliError::Api {
             status: StatusCode::NOT_FOUND.as_u16(),
             message: format!("pipeline \"{name}\" not found"),
             body: Value::Null,
-        })?;
-        let text = |k: &str| first.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+        })
+    }
+
+    /// The pipeline `name` names: `(namespace, name)`.
+    pub fn resolve(&self, name: &str, namespace: Option<&str>) -> Result<(String, String), CliError> {
+        let p = self.pipeline(name, namespace)?;
+        let text = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
         Ok((text("namespace"), text("name")))
     }
 }

@@ -343,10 +343,8 @@ pub fn logs(g: &Global, a: Logs) -> Result<(), CliError> {
 pub fn get_pipeline(g: &Global, a: GetPipeline) -> Result<(), CliError> {
     let console = Console::new(&g.server)?;
     let list = match &a.name {
-        Some(name) => {
-            let (ns, name) = console.resolve(name, g.namespace.as_deref())?;
-            Value::Array(vec![console.get(&format!("/pipelines/{ns}/{name}"))?])
-        }
+        // The lookup by name answers with the pipeline itself.
+        Some(name) => Value::Array(vec![console.pipeline(name, g.namespace.as_deref())?]),
         None => match &g.namespace {
             Some(ns) => console.get_query("/pipelines", &[("namespace", ns)])?,
             None => console.get("/pipelines")?,

@@ -59,10 +59,7 @@ async fn list_pipelines(
     let client = caller(&s)?;
     let ns = q.namespace.as_deref().filter(|n| !n.is_empty());
     match q.name.as_deref().filter(|n| !n.is_empty()) {
-        Some(name) => {
-            let r = s.sidecars.resolve(&client, ns, name).await?;
-            Ok(Json(vec![s.sidecars.get_pipeline(&client, &r.namespace, &r.name).await?]))
-        }
+        Some(name) => Ok(Json(vec![s.sidecars.resolve(&client, ns, name).await?])),
         None => Ok(Json(s.sidecars.list_pipelines(&client, ns).await?)),
     }
 }

@@ -331,7 +331,7 @@ impl Sidecars {
         caller: &Caller,
         namespace: Option<&str>,
         name: &str,
-    ) -> Result<PipelineRef, ServiceError> {
+    ) -> Result<PipelineView, ServiceError> {
         let (namespace, name) = match name.split_once('/') {
             Some((ns, n)) => {
                 if namespace.is_some_and(|given| given != ns) {
@@ -348,15 +348,14 @@ impl Sidecars {
             return Err(ServiceError::BadRequest("a pipeline name is required".into()));
         }
         if let Some(ns) = namespace {
-            let p = self.pipeline(caller, ns, name, false).await?;
-            return Ok(reference(&p));
+            return Ok(pipeline_view(&self.pipeline(caller, ns, name, false).await?));
         }
         let found = pipelines(&caller.client, None)
             .list(&ListParams::default().fields(&format!("metadata.name={name}")))
             .await?;
         match found.items.as_slice() {
             [] => Err(ServiceError::PipelineNotFound { name: name.into(), namespace: None }),
-            [one] => Ok(reference(one)),
+            [one] => Ok(pipeline_view(one)),
             many => Err(ServiceError::Ambiguous {
                 name: name.into(),
                 namespaces: many.iter().filter_map(|p| p.namespace()).collect(),
