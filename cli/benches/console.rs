@@ -71,7 +71,10 @@ fn main() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let site = std::env::temp_dir().join("sidecar-console-bench-site");
-        let app = server::router(server::leptos_options(&site, addr), server::api::ApiState::new(cluster.client));
+        let app = server::router(
+            server::leptos_options(&site, addr),
+            server::api::ApiState::new(cluster.client, "embedded demo cluster"),
+        );
         tokio::spawn(async move { axum::serve(listener, app).await });
         // Let the demo pipelines roll out.
         tokio::time::sleep(Duration::from_secs(3)).await;

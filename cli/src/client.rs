@@ -4,7 +4,8 @@
 use crate::CliError;
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde::de::DeserializeOwned;
+use sidecar_api::{ErrorBody, PipelineView};
 
 /// A console.
 pub struct Console {
@@ -45,39 +46,41 @@ impl Console {
             return Ok(resp);
         }
         let status = resp.status();
-        let body: Value = resp.json().unwrap_or(Value::Null);
-        let message = body
-            .get("error")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .unwrap_or_else(|| format!("the console answered {status}"));
-        Err(CliError::Api { status: status.as_u16(), message, body })
+        let body: ErrorBody = resp.json().unwrap_or_default();
+        let message = if body.error.is_empty() { format!("the console answered {status}") } else { body.error.clone() };
+        Err(CliError::Api { status: status.as_u16(), message, body: Box::new(body) })
     }
 
-    fn json(&self, request: RequestBuilder) -> Result<Value, CliError> {
+    fn json<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, CliError> {
         self.send(request)?
             .json()
             .map_err(|e| CliError::Http { server: self.base.clone(), message: format!("unreadable answer: {e}") })
     }
 
     /// `GET path`.
-    pub fn get(&self, path: &str) -> Result<Value, CliError> {
+    pub fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, CliError> {
         self.json(self.http.get(self.url(path)))
     }
 
     /// `GET path` with query parameters.
-    pub fn get_query(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, CliError> {
+    pub fn get_query<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<T, CliError> {
         self.json(self.http.get(self.url(path)).query(query))
     }
 
     /// `POST path` with a JSON body given as text (sent as is: the console reports its syntax
     /// errors with line and column).
-    pub fn post(&self, path: &str, body: String, dry_run: bool) -> Result<Value, CliError> {
+    pub fn post<T: DeserializeOwned>(&self, path: &str, body: String, dry_run: bool) -> Result<T, CliError> {
         self.json(self.with_body(self.http.post(self.url(path)), body, dry_run))
     }
 
     /// `PUT path`, optionally guarded by `If-Match`.
-    pub fn put(&self, path: &str, body: String, dry_run: bool, if_match: Option<&str>) -> Result<Value, CliError> {
+    pub fn put<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: String,
+        dry_run: bool,
+        if_match: Option<&str>,
+    ) -> Result<T, CliError> {
         let mut r = self.with_body(self.http.put(self.url(path)), body, dry_run);
         if let Some(tag) = if_match {
             r = r.header(reqwest::header::IF_MATCH, format!("\"{}\"", tag.trim_matches('"')));
@@ -86,7 +89,7 @@ impl Console {
     }
 
     /// `DELETE path`.
-    pub fn delete(&self, path: &str, dry_run: bool) -> Result<Value, CliError> {
+    pub fn delete<T: DeserializeOwned>(&self, path: &str, dry_run: bool) -> Result<T, CliError> {
         let r = self.http.delete(self.url(path));
         self.json(if dry_run { r.query(&[("dryRun", "true")]) } else { r })
     }
@@ -107,23 +110,22 @@ impl Console {
 
     /// The pipeline `name` names (`namespace/name`, or a bare name, in `namespace` if given), as
     /// the console lists it.
-    pub fn pipeline(&self, name: &str, namespace: Option<&str>) -> Result<Value, CliError> {
+    pub fn pipeline(&self, name: &str, namespace: Option<&str>) -> Result<PipelineView, CliError> {
         let mut query = vec![("name", name)];
         if let Some(ns) = namespace {
             query.push(("namespace", ns));
         }
-        let found = self.get_query("/pipelines", &query)?;
-        found.get(0).cloned().ok_or_else(|| CliError::Api {
+        let found: Vec<PipelineView> = self.get_query("/pipelines", &query)?;
+        found.into_iter().next().ok_or_else(|| CliError::Api {
             status: StatusCode::NOT_FOUND.as_u16(),
             message: format!("pipeline \"{name}\" not found"),
-            body: Value::Null,
+            body: Box::default(),
         })
     }
 
     /// The pipeline `name` names: `(namespace, name)`.
     pub fn resolve(&self, name: &str, namespace: Option<&str>) -> Result<(String, String), CliError> {
         let p = self.pipeline(name, namespace)?;
-        let text = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
-        Ok((text("namespace"), text("name")))
+        Ok((p.namespace, p.name))
     }
 }

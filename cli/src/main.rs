@@ -55,12 +55,12 @@ enum Command {
         #[command(subcommand)]
         what: DeleteWhat,
     },
-    /// Show a sidecar in detail: spec, state per replica, recent events.
+    /// Show a sidecar or a pipeline in detail: state per replica, recent events.
     Describe {
         #[command(subcommand)]
         what: DescribeWhat,
     },
-    /// Print a sidecar's log lines.
+    /// Print the log lines of a sidecar, or of a pipeline's main container.
     Logs {
         #[command(subcommand)]
         what: LogsWhat,
@@ -104,14 +104,18 @@ enum DeleteWhat {
 
 #[derive(Debug, Subcommand)]
 enum DescribeWhat {
-    /// One sidecar.
+    /// One sidecar: spec, state per replica, diagnosis, recent events.
     Sidecar(sidecars::Describe),
+    /// One pipeline: phase, conditions, replicas, sidecars with their state, recent events.
+    Pipeline(sidecars::DescribePipeline),
 }
 
 #[derive(Debug, Subcommand)]
 enum LogsWhat {
     /// One sidecar's containers.
     Sidecar(sidecars::Logs),
+    /// A pipeline's main container.
+    Pipeline(sidecars::LogsPipeline),
 }
 
 /// How results are printed.
@@ -149,7 +153,7 @@ pub enum CliError {
         /// Where the spec came from.
         path: String,
         /// Line, column and what the parser expected.
-        source: spec::SyntaxError,
+        source: sidecar_spec::SyntaxError,
     },
     /// The spec is not valid; the errors were printed already.
     #[error("{path}: invalid sidecar spec ({count} error{})", if *.count == 1 { "" } else { "s" })]
@@ -175,7 +179,7 @@ pub enum CliError {
         /// The console's sentence.
         message: String,
         /// Its whole answer.
-        body: serde_json::Value,
+        body: Box<sidecar_api::ErrorBody>,
     },
     /// The command line asks for something that cannot be done.
     #[error("{0}")]
@@ -196,6 +200,8 @@ fn main() -> ExitCode {
         Command::Delete { what: DeleteWhat::Sidecar(a) } => sidecars::delete(g, a),
         Command::Describe { what: DescribeWhat::Sidecar(a) } => sidecars::describe(g, a),
         Command::Logs { what: LogsWhat::Sidecar(a) } => sidecars::logs(g, a),
+        Command::Describe { what: DescribeWhat::Pipeline(a) } => sidecars::describe_pipeline(g, a),
+        Command::Logs { what: LogsWhat::Pipeline(a) } => sidecars::logs_pipeline(g, a),
         Command::Validate(args) => validate::run(args),
         Command::Completion { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "sidecarctl", &mut std::io::stdout());
@@ -206,13 +212,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let details: Vec<String> = match &e {
-                CliError::Api { body, .. } => body
-                    .get("details")
-                    .and_then(|d| d.as_array())
-                    .into_iter()
-                    .flatten()
-                    .map(|d| format!("{}: {}", print::text(d, "/field"), print::text(d, "/message")))
-                    .collect(),
+                CliError::Api { body, .. } => {
+                    body.details.iter().map(|d| format!("{}: {}", d.field, d.message)).collect()
+                }
                 _ => Vec::new(),
             };
             if details.len() > 1 {

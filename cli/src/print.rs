@@ -1,7 +1,6 @@
 //! Output: tables in kubectl's manner (columns padded, three spaces apart), JSON and YAML.
 
 use crate::{CliError, Output};
-use serde_json::Value;
 use std::io::Write;
 
 /// Prints rows under a header, columns aligned.
@@ -44,15 +43,6 @@ pub fn structured<T: serde::Serialize>(output: Output, value: &T) -> Result<(), 
         _ => serde_json::to_string_pretty(value).map_err(|e| CliError::Print(e.to_string()))? + "\n",
     };
     write(&text)
-}
-
-/// A string field of `v`, or "".
-pub fn text(v: &Value, pointer: &str) -> String {
-    match v.pointer(pointer) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Null) | None => String::new(),
-        Some(other) => other.to_string(),
-    }
 }
 
 /// The age of an RFC 3339 time as kubectl shows it (`45s`, `12m`, `3h`, `2d`).

@@ -1,10 +1,13 @@
 //! The sidecar and pipeline commands: each one request (or a few) to the console, printed.
 
 use crate::client::Console;
-use crate::print::{self, age, text};
+use crate::print::{self, age};
 use crate::validate::read_spec;
 use crate::{CliError, Global, Output};
-use serde_json::Value;
+use sidecar_api::{
+    Created, Deleted, Diagnosis, LogLine, PipelineState, PipelineView, Severity, SidecarEvent, SidecarState,
+    SidecarView,
+};
 use std::io::{BufRead, IsTerminal, Write};
 
 /// `create sidecar`.
@@ -110,16 +113,15 @@ pub struct GetPipeline {
     output: Output,
 }
 
-fn status_text(v: &Value) -> (String, String) {
-    let ready = format!("{}/{}", text(v, "/status/ready"), text(v, "/status/replicas"));
-    (ready, text(v, "/status/state"))
+fn status_text(s: &SidecarView) -> (String, String) {
+    (format!("{}/{}", s.status.ready, s.status.replicas), s.status.state.clone())
 }
 
 /// Reads a spec file and checks that it is JSON, so that a syntax error names the file; the
 /// console checks the rest, with the pipeline.
 fn spec_file(path: &str) -> Result<String, CliError> {
     let body = read_spec(path)?;
-    if let Err(spec::CheckError::Syntax(source)) = spec::check(&body) {
+    if let Err(sidecar_spec::CheckError::Syntax(source)) = sidecar_spec::check(&body) {
         let path = if path == "-" { "standard input".to_owned() } else { path.to_owned() };
         return Err(CliError::Syntax { path, source });
     }
@@ -131,11 +133,11 @@ pub fn create(g: &Global, a: Create) -> Result<(), CliError> {
     let body = spec_file(&a.spec)?;
     let console = Console::new(&g.server)?;
     let (ns, name) = console.resolve(&a.pipeline, g.namespace.as_deref())?;
-    let created = console.post(&format!("/pipelines/{ns}/{name}/sidecars"), body, a.dry_run)?;
+    let created: Created = console.post(&format!("/pipelines/{ns}/{name}/sidecars"), body, a.dry_run)?;
     if a.output != Output::Table {
         return print::structured(a.output, &created);
     }
-    print::table(&["ID", "CREATED AT"], &[vec![text(&created, "/id"), text(&created, "/createdAt")]])?;
+    print::table(&["ID", "CREATED AT"], &[vec![created.id, created.created_at]])?;
     if a.dry_run {
         print::write("(dry run: nothing was changed)\n")?;
     }
@@ -146,17 +148,15 @@ pub fn create(g: &Global, a: Create) -> Result<(), CliError> {
 pub fn get(g: &Global, a: Get) -> Result<(), CliError> {
     let console = Console::new(&g.server)?;
     let (ns, name) = console.resolve(&a.pipeline, g.namespace.as_deref())?;
-    let list = console.get(&format!("/pipelines/{ns}/{name}/sidecars"))?;
+    let list: Vec<SidecarView> = console.get(&format!("/pipelines/{ns}/{name}/sidecars"))?;
     if a.output != Output::Table {
         return print::structured(a.output, &list);
     }
     let rows: Vec<Vec<String>> = list
-        .as_array()
-        .into_iter()
-        .flatten()
+        .iter()
         .map(|s| {
             let (ready, state) = status_text(s);
-            vec![text(s, "/id"), text(s, "/name"), text(s, "/image"), ready, state, age(&text(s, "/createdAt"))]
+            vec![s.id.clone(), s.name.clone(), s.image.clone(), ready, state, age(&s.created_at)]
         })
         .collect();
     if rows.is_empty() {
@@ -170,14 +170,12 @@ pub fn get(g: &Global, a: Get) -> Result<(), CliError> {
 pub fn update(g: &Global, a: Update) -> Result<(), CliError> {
     let body = spec_file(&a.spec)?;
     let console = Console::new(&g.server)?;
-    let updated = console.put(&format!("/sidecars/{}", a.sidecar), body, a.dry_run, a.if_match.as_deref())?;
+    let updated: SidecarView =
+        console.put(&format!("/sidecars/{}", a.sidecar), body, a.dry_run, a.if_match.as_deref())?;
     if a.output != Output::Table {
         return print::structured(a.output, &updated);
     }
-    print::table(
-        &["ID", "NAME", "UPDATED AT"],
-        &[vec![text(&updated, "/id"), text(&updated, "/name"), text(&updated, "/updatedAt")]],
-    )?;
+    print::table(&["ID", "NAME", "UPDATED AT"], &[vec![updated.id, updated.name, updated.updated_at]])?;
     if a.dry_run {
         print::write("(dry run: nothing was changed)\n")?;
     }
@@ -201,21 +199,18 @@ pub fn delete(g: &Global, a: Delete) -> Result<(), CliError> {
     let console = Console::new(&g.server)?;
     if !a.yes && !a.dry_run {
         // Name what is about to go (and fail early on an unknown ID).
-        let s = console.get(&format!("/sidecars/{}", a.sidecar))?;
+        let s: SidecarView = console.get(&format!("/sidecars/{}", a.sidecar))?;
         let what = format!(
             "Delete sidecar \"{}\" ({}) from pipeline {}/{}, and from every replica",
-            text(&s, "/name"),
-            a.sidecar,
-            text(&s, "/pipeline/namespace"),
-            text(&s, "/pipeline/name")
+            s.name, a.sidecar, s.pipeline.namespace, s.pipeline.name
         );
-        let refusal = format!("refusing to delete sidecar \"{}\" ({})", text(&s, "/name"), a.sidecar);
+        let refusal = format!("refusing to delete sidecar \"{}\" ({})", s.name, a.sidecar);
         if !confirm(&what, &refusal)? {
             eprintln!("Nothing was deleted.");
             return Ok(());
         }
     }
-    let deleted = console.delete(&format!("/sidecars/{}", a.sidecar), a.dry_run)?;
+    let deleted: Deleted = console.delete(&format!("/sidecars/{}", a.sidecar), a.dry_run)?;
     if a.output != Output::Table {
         return print::structured(a.output, &deleted);
     }
@@ -226,52 +221,52 @@ pub fn delete(g: &Global, a: Delete) -> Result<(), CliError> {
 /// Runs `describe sidecar`.
 pub fn describe(g: &Global, a: Describe) -> Result<(), CliError> {
     let console = Console::new(&g.server)?;
-    let s = console.get(&format!("/sidecars/{}", a.sidecar))?;
-    let st = console.get(&format!("/sidecars/{}/status", a.sidecar))?;
-    let events = console.get(&format!("/sidecars/{}/events", a.sidecar))?;
+    let st: SidecarState = console.get(&format!("/sidecars/{}/state", a.sidecar))?;
     if a.output != Output::Table {
-        let mut all = s.clone();
-        all["replicas"] = st["replicas"].clone();
-        all["events"] = events;
+        // The sidecar with its replicas, events and diagnosis.
+        let mut all = serde_json::to_value(&st.sidecar).map_err(|e| CliError::Print(e.to_string()))?;
+        all["replicas"] = serde_json::to_value(&st.replicas).unwrap_or_default();
+        all["events"] = serde_json::to_value(&st.events).unwrap_or_default();
+        all["diagnosis"] = serde_json::to_value(&st.diagnosis).unwrap_or_default();
         return print::structured(a.output, &all);
     }
-    let (ready, state) = status_text(&s);
+    let s = &st.sidecar;
+    let (ready, state) = status_text(s);
     let mut out = String::new();
     for (k, v) in [
-        ("ID", text(&s, "/id")),
-        ("Name", text(&s, "/name")),
-        ("Pipeline", format!("{}/{}", text(&s, "/pipeline/namespace"), text(&s, "/pipeline/name"))),
-        ("Image", text(&s, "/image")),
+        ("ID", s.id.clone()),
+        ("Name", s.name.clone()),
+        ("Pipeline", format!("{}/{}", s.pipeline.namespace, s.pipeline.name)),
+        ("Image", s.image.clone()),
         ("Status", format!("{state} ({ready} ready)")),
-        ("Created", text(&s, "/createdAt")),
-        ("Updated", text(&s, "/updatedAt")),
-        ("ETag", text(&s, "/etag")),
+        ("Created", s.created_at.clone()),
+        ("Updated", s.updated_at.clone()),
+        ("ETag", s.etag.clone()),
     ] {
         out.push_str(&format!("{:<10}{v}\n", format!("{k}:")));
     }
     out.push_str("Spec:\n");
-    let spec = serde_yaml_ng::to_string(&s["spec"]).map_err(|e| CliError::Print(e.to_string()))?;
+    let spec = serde_yaml_ng::to_string(&s.spec).map_err(|e| CliError::Print(e.to_string()))?;
     for line in spec.lines() {
         out.push_str(&format!("  {line}\n"));
     }
     print::write(&out)?;
     print::write("Replicas:\n")?;
-    let rows: Vec<Vec<String>> = st["replicas"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let rows: Vec<Vec<String>> = st
+        .replicas
+        .iter()
         .map(|r| {
-            let reason = [text(r, "/reason"), text(r, "/message")]
+            let reason = [r.reason.clone().unwrap_or_default(), r.message.clone().unwrap_or_default()]
                 .into_iter()
                 .filter(|x| !x.is_empty())
                 .collect::<Vec<_>>()
                 .join(": ");
             vec![
-                format!("  {}", text(r, "/replica")),
-                text(r, "/node"),
-                text(r, "/state"),
-                text(r, "/ready"),
-                text(r, "/restartCount"),
+                format!("  {}", r.replica),
+                r.node.clone().unwrap_or_default(),
+                r.state.clone(),
+                r.ready.to_string(),
+                r.restart_count.to_string(),
                 reason,
             ]
         })
@@ -281,19 +276,36 @@ pub fn describe(g: &Global, a: Describe) -> Result<(), CliError> {
     } else {
         print::table(&["  REPLICA", "NODE", "STATE", "READY", "RESTARTS", "REASON"], &rows)?;
     }
+    let problems: Vec<&Diagnosis> = st.diagnosis.iter().filter(|d| d.severity == Severity::Error).collect();
+    if !problems.is_empty() {
+        print::write("Diagnosis:\n")?;
+        let mut out = String::new();
+        for d in problems {
+            out.push_str(&format!("  {} ({})\n", d.title, d.reason));
+            for h in &d.hints {
+                out.push_str(&format!("    - {h}\n"));
+            }
+            if let Some(c) = &d.command {
+                out.push_str(&format!("    $ {c}\n"));
+            }
+        }
+        print::write(&out)?;
+    }
+    events_table(&st.events)
+}
+
+fn events_table(events: &[SidecarEvent]) -> Result<(), CliError> {
     print::write("Events:\n")?;
     let rows: Vec<Vec<String>> = events
-        .as_array()
-        .into_iter()
-        .flatten()
+        .iter()
         .take(20)
         .map(|e| {
             vec![
-                format!("  {}", age(&text(e, "/lastSeen"))),
-                text(e, "/type"),
-                text(e, "/reason"),
-                text(e, "/replica"),
-                text(e, "/message"),
+                format!("  {}", age(e.last_seen.as_deref().unwrap_or(""))),
+                e.type_.clone(),
+                e.reason.clone(),
+                e.replica.clone(),
+                e.message.clone(),
             ]
         })
         .collect();
@@ -304,17 +316,154 @@ pub fn describe(g: &Global, a: Describe) -> Result<(), CliError> {
     }
 }
 
+/// `describe pipeline`.
+#[derive(Debug, clap::Args)]
+pub struct DescribePipeline {
+    /// The pipeline: NAME, or NAMESPACE/NAME.
+    name: String,
+    /// Output format (json and yaml print the pipeline, its sidecars, status and events).
+    #[arg(short, long, value_enum, default_value_t)]
+    output: Output,
+}
+
+/// Runs `describe pipeline`.
+pub fn describe_pipeline(g: &Global, a: DescribePipeline) -> Result<(), CliError> {
+    let console = Console::new(&g.server)?;
+    let (ns, name) = console.resolve(&a.name, g.namespace.as_deref())?;
+    let st: PipelineState = console.get(&format!("/pipelines/{ns}/{name}/status"))?;
+    let events: Vec<SidecarEvent> = console.get(&format!("/pipelines/{ns}/{name}/events"))?;
+    if a.output != Output::Table {
+        let mut all = serde_json::to_value(&st).map_err(|e| CliError::Print(e.to_string()))?;
+        all["events"] = serde_json::to_value(&events).unwrap_or_default();
+        return print::structured(a.output, &all);
+    }
+    let p = &st.pipeline;
+    let r = &st.status.rollout;
+    let rollout = if !r.exists {
+        "not created yet".to_owned()
+    } else if r.complete {
+        format!("complete ({} replicas)", r.desired)
+    } else {
+        format!("{} of {} updated, {} ready, {} available", r.updated, r.desired, r.ready, r.available)
+    };
+    let mut out = String::new();
+    for (k, v) in [
+        ("Name", p.name.clone()),
+        ("Namespace", p.namespace.clone()),
+        ("Kind", p.kind.clone()),
+        ("Image", p.image.clone()),
+        ("Phase", p.phase.clone().unwrap_or_else(|| "<none>".into())),
+        ("Replicas", format!("{} desired, {} ready", p.replicas, p.ready_replicas)),
+        ("Rollout", format!("{} {}: {rollout}", r.kind, r.name)),
+        ("Created", p.created_at.clone().unwrap_or_default()),
+    ] {
+        out.push_str(&format!("{:<11}{v}\n", format!("{k}:")));
+    }
+    print::write(&out)?;
+    print::write("Conditions:\n")?;
+    let rows: Vec<Vec<String>> = st
+        .status
+        .conditions
+        .iter()
+        .map(|c| {
+            vec![
+                format!("  {}", c.type_),
+                c.status.clone(),
+                c.reason.clone().unwrap_or_default(),
+                c.message.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        print::write("  (none)\n")?;
+    } else {
+        print::table(&["  TYPE", "STATUS", "REASON", "MESSAGE"], &rows)?;
+    }
+    print::write("Replicas:\n")?;
+    let rows: Vec<Vec<String>> = st
+        .status
+        .replicas
+        .iter()
+        .map(|r| {
+            vec![
+                format!("  {}", r.name),
+                r.node.clone().unwrap_or_default(),
+                r.phase.clone(),
+                format!("{}/{}", r.ready, r.containers),
+                r.restarts.to_string(),
+                age(r.created_at.as_deref().unwrap_or("")),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        print::write("  (none)\n")?;
+    } else {
+        print::table(&["  REPLICA", "NODE", "PHASE", "READY", "RESTARTS", "AGE"], &rows)?;
+    }
+    print::write("Sidecars:\n")?;
+    let rows: Vec<Vec<String>> = st
+        .sidecars
+        .iter()
+        .map(|s| {
+            let (ready, _) = status_text(s);
+            vec![format!("  {}", s.id), s.name.clone(), s.image.clone(), ready, sidecar_api::state_words(&s.status)]
+        })
+        .collect();
+    if rows.is_empty() {
+        print::write("  (none)\n")?;
+    } else {
+        print::table(&["  ID", "NAME", "IMAGE", "READY", "STATUS"], &rows)?;
+    }
+    events_table(&events)
+}
+
+/// `logs pipeline`.
+#[derive(Debug, clap::Args)]
+pub struct LogsPipeline {
+    /// The pipeline: NAME, or NAMESPACE/NAME.
+    name: String,
+    /// Keep printing new lines.
+    #[arg(short, long)]
+    follow: bool,
+    /// Only this replica (pod).
+    #[arg(long, value_name = "POD")]
+    replica: Option<String>,
+    /// The last N lines of each replica.
+    #[arg(long, value_name = "N")]
+    tail: Option<u32>,
+}
+
+/// Runs `logs pipeline`: the main container's lines.
+pub fn logs_pipeline(g: &Global, a: LogsPipeline) -> Result<(), CliError> {
+    let console = Console::new(&g.server)?;
+    let (ns, name) = console.resolve(&a.name, g.namespace.as_deref())?;
+    stream_logs(g, &console, &format!("/pipelines/{ns}/{name}/logs"), a.follow, a.replica.as_deref(), a.tail)
+}
+
 /// Runs `logs sidecar`: the console's server-sent events, one line each.
 pub fn logs(g: &Global, a: Logs) -> Result<(), CliError> {
     let console = Console::new(&g.server)?;
-    let mut query = vec![("follow", a.follow.to_string())];
-    if let Some(r) = &a.replica {
-        query.push(("replica", r.clone()));
+    stream_logs(g, &console, &format!("/sidecars/{}/logs", a.sidecar), a.follow, a.replica.as_deref(), a.tail)
+}
+
+/// Prints the log lines of a server-sent-events endpoint, with the replica in front unless one
+/// was chosen.
+fn stream_logs(
+    g: &Global,
+    console: &Console,
+    path: &str,
+    follow: bool,
+    replica: Option<&str>,
+    tail: Option<u32>,
+) -> Result<(), CliError> {
+    let mut query = vec![("follow", follow.to_string())];
+    if let Some(r) = replica {
+        query.push(("replica", r.to_owned()));
     }
-    if let Some(n) = a.tail {
+    if let Some(n) = tail {
         query.push(("tailLines", n.to_string()));
     }
-    let resp = console.stream(&format!("/sidecars/{}/logs", a.sidecar), &query)?;
+    let resp = console.stream(path, &query)?;
     let mut event = String::new();
     let mut out = std::io::stdout().lock();
     for line in std::io::BufReader::new(resp).lines() {
@@ -325,11 +474,10 @@ pub fn logs(g: &Global, a: Logs) -> Result<(), CliError> {
         } else if let Some(data) = line.strip_prefix("data:") {
             let data = data.strip_prefix(' ').unwrap_or(data);
             if event == "error" {
-                return Err(CliError::Api { status: 502, message: data.to_owned(), body: Value::Null });
+                return Err(CliError::Api { status: 502, message: data.to_owned(), body: Box::default() });
             }
-            let v: Value = serde_json::from_str(data).unwrap_or(Value::Null);
-            let text_line = text(&v, "/line");
-            let shown = if a.replica.is_some() { text_line } else { format!("[{}] {text_line}", text(&v, "/replica")) };
+            let l: LogLine = serde_json::from_str(data).unwrap_or_default();
+            let shown = if replica.is_some() { l.line } else { format!("[{}] {}", l.replica, l.line) };
             writeln!(out, "{shown}").map_err(|e| CliError::Print(e.to_string()))?;
             let _ = out.flush();
         } else if line.is_empty() {
@@ -342,33 +490,31 @@ pub fn logs(g: &Global, a: Logs) -> Result<(), CliError> {
 /// Runs `get pipeline`.
 pub fn get_pipeline(g: &Global, a: GetPipeline) -> Result<(), CliError> {
     let console = Console::new(&g.server)?;
-    let list = match &a.name {
+    let list: Vec<PipelineView> = match &a.name {
         // The lookup by name answers with the pipeline itself.
-        Some(name) => Value::Array(vec![console.pipeline(name, g.namespace.as_deref())?]),
+        Some(name) => vec![console.pipeline(name, g.namespace.as_deref())?],
         None => match &g.namespace {
             Some(ns) => console.get_query("/pipelines", &[("namespace", ns)])?,
             None => console.get("/pipelines")?,
         },
     };
     if a.output != Output::Table {
-        let shown = if a.name.is_some() { list[0].clone() } else { list };
-        return print::structured(a.output, &shown);
+        return match (&a.name, list.first()) {
+            (Some(_), Some(one)) => print::structured(a.output, one),
+            _ => print::structured(a.output, &list),
+        };
     }
     let rows: Vec<Vec<String>> = list
-        .as_array()
-        .into_iter()
-        .flatten()
+        .iter()
         .map(|p| {
-            let sidecars: Vec<String> =
-                p["sidecars"].as_array().into_iter().flatten().filter_map(|s| s.as_str().map(str::to_owned)).collect();
             vec![
-                text(p, "/namespace"),
-                text(p, "/name"),
-                text(p, "/kind"),
-                format!("{}/{}", text(p, "/readyReplicas"), text(p, "/replicas")),
-                if sidecars.is_empty() { "<none>".into() } else { sidecars.join(",") },
-                text(p, "/phase"),
-                age(&text(p, "/createdAt")),
+                p.namespace.clone(),
+                p.name.clone(),
+                p.kind.clone(),
+                format!("{}/{}", p.ready_replicas, p.replicas),
+                if p.sidecars.is_empty() { "<none>".into() } else { p.sidecars.join(",") },
+                p.phase.clone().unwrap_or_default(),
+                age(p.created_at.as_deref().unwrap_or("")),
             ]
         })
         .collect();

@@ -34,14 +34,14 @@ pub fn read_spec(path: &str) -> Result<String, CliError> {
 pub fn run(args: Args) -> Result<(), CliError> {
     let text = read_spec(&args.file)?;
     let shown = if args.file == "-" { "standard input".to_owned() } else { args.file.clone() };
-    match spec::check(&text) {
+    match sidecar_spec::check(&text) {
         Ok(spec) if args.output == Output::Table => {
             println!("{shown}: valid sidecar spec \"{}\"", spec.name);
             Ok(())
         }
         Ok(spec) => crate::print::structured(args.output, &spec),
-        Err(spec::CheckError::Syntax(source)) => Err(CliError::Syntax { path: shown, source }),
-        Err(spec::CheckError::Invalid(errors)) => {
+        Err(sidecar_spec::CheckError::Syntax(source)) => Err(CliError::Syntax { path: shown, source }),
+        Err(sidecar_spec::CheckError::Invalid(errors)) => {
             if args.output == Output::Table {
                 let mut err = std::io::stderr().lock();
                 for e in &errors {

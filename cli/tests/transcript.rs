@@ -19,7 +19,10 @@ async fn console() -> Setup {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let site = std::env::temp_dir().join("sidecar-console-test-site");
-    let app = server::router(server::leptos_options(&site, addr), server::api::ApiState::new(cluster.client.clone()));
+    let app = server::router(
+        server::leptos_options(&site, addr),
+        server::api::ApiState::new(cluster.client.clone(), "embedded demo cluster"),
+    );
     tokio::spawn(async move { axum::serve(listener, app).await });
     Setup { server: format!("http://{addr}"), kubectl, dir: tempfile::tempdir().expect("temp dir") }
 }
@@ -197,6 +200,24 @@ async fn the_documented_commands_work_end_to_end() {
         "{pipelines}"
     );
     assert!(s.ok(&["completion", "bash"]).await.contains("sidecarctl"));
+
+    // The pipeline's own status and logs, as the troubleshooting advice starts.
+    let described = s.ok(&["describe", "pipeline", "my-pipeline"]).await;
+    for part in ["Name:      my-pipeline", "Namespace: logging", "Conditions:", "Replicas:", "Sidecars:", "Events:"] {
+        assert!(described.contains(part), "describe pipeline lacks {part:?}: {described}");
+    }
+    let sidecars = described.split("Sidecars:").nth(1).unwrap_or_default();
+    for name in ["my-sidecar", "envoy-sidecar", "probe-sidecar"] {
+        assert!(sidecars.contains(name), "describe pipeline lists sidecar {name}: {described}");
+    }
+    let as_json: serde_json::Value =
+        serde_json::from_str(&s.ok(&["describe", "pipeline", "logging/my-pipeline", "-o", "json"]).await)
+            .expect("json");
+    assert_eq!(as_json["pipeline"]["name"], "my-pipeline");
+    assert!(as_json["status"]["replicas"].as_array().is_some_and(|r| !r.is_empty()));
+    let main_logs = s.ok(&["logs", "pipeline", "my-pipeline", "--tail", "1"]).await;
+    assert!(main_logs.lines().all(|l| l.starts_with("[my-pipeline-")) && !main_logs.is_empty(), "{main_logs}");
+    s.refused(&["describe", "pipeline", "nope"], "pipeline \"nope\" not found in any namespace").await;
 
     // Failure paths: one sentence, exit 1, nothing changed.
     s.refused(

@@ -136,8 +136,8 @@ fn qos_class(pod: &Value) -> &'static str {
     }
 }
 
-fn cause(kind: spec::ErrorKind, value: Option<&Value>, message: &str) -> (&'static str, String) {
-    use spec::ErrorKind as K;
+fn cause(kind: sidecar_spec::ErrorKind, value: Option<&Value>, message: &str) -> (&'static str, String) {
+    use sidecar_spec::ErrorKind as K;
     let v = value.map(|v| v.to_string()).unwrap_or_else(|| "null".into());
     match kind {
         K::Required => ("FieldValueRequired", "Required value".into()),
@@ -162,7 +162,7 @@ fn pod_spec(spec: &mut Value, prefix: &str, errors: &mut Vec<(String, &'static s
         let field = format!("{prefix}.volumes[{i}].name");
         if !seen.insert(v.clone()) {
             errors.push((field, "FieldValueDuplicate", format!("Duplicate value: {v:?}")));
-        } else if let Some(m) = spec::names::dns1123_label(v).first() {
+        } else if let Some(m) = sidecar_spec::names::dns1123_label(v).first() {
             errors.push((field, "FieldValueInvalid", format!("Invalid value: {v:?}: {m}")));
         }
     }
@@ -185,7 +185,7 @@ fn pod_spec(spec: &mut Value, prefix: &str, errors: &mut Vec<(String, &'static s
                     errors.push((format!("{at}.name"), "FieldValueDuplicate", format!("Duplicate value: {name:?}")));
                 }
             }
-            match spec::check_container(c, &names) {
+            match sidecar_spec::check_container(c, &names) {
                 Ok(defaulted) => *c = defaulted,
                 Err(errs) => {
                     for e in errs {

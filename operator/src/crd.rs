@@ -56,7 +56,7 @@ pub struct PipelineSpec {
     /// The sidecars: extra containers in every replica's pod, identified by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"]))]
-    pub sidecars: Vec<spec::SidecarSpec>,
+    pub sidecars: Vec<sidecar_spec::SidecarSpec>,
 }
 
 /// A pipeline's phase, as the operator reports it.
@@ -123,7 +123,7 @@ pub struct Condition {
 /// crate's `x-required` markers become `required` lists).
 pub fn crd_yaml() -> String {
     let mut crd = serde_json::to_value(<Pipeline as kube::CustomResourceExt>::crd()).unwrap_or(Value::Null);
-    spec::mark_required(&mut crd);
+    sidecar_spec::mark_required(&mut crd);
     // The sidecar types' serde defaults are not the API server's to fill in: the spec crate
     // applies Kubernetes' defaults itself, and `name: ''` in stored objects would be noise.
     if let Some(sidecars) =

@@ -7,8 +7,8 @@ use serde_json::{json, Value};
 
 fn pipeline(kind: PipelineKind) -> Pipeline {
     let sidecars = vec![
-        spec::check(spec::examples::ALL[1].json).expect("the envoy example is valid"),
-        spec::check(
+        sidecar_spec::check(sidecar_spec::examples::ALL[1].json).expect("the envoy example is valid"),
+        sidecar_spec::check(
             r#"{"name": "exporter", "image": "prom/statsd-exporter:v0.26.0", "ports": [{"containerPort": 9102}]}"#,
         )
         .expect("valid"),
@@ -79,7 +79,7 @@ fn every_sidecar_is_a_container_and_its_volumes_are_the_pods() {
 #[test]
 fn a_volume_name_clash_is_reported_and_the_first_kept() {
     let mut p = pipeline(PipelineKind::Deployment);
-    let clash = spec::check(
+    let clash = sidecar_spec::check(
         r#"{"name": "other", "image": "busybox", "volumeMounts": [{"name": "pipeline-config", "mountPath": "/x"}],
             "volumes": [{"name": "pipeline-config", "configMap": {"name": "mine"}}]}"#,
     )

@@ -87,7 +87,7 @@ mod tests {
     fn every_demo_sidecar_is_a_valid_spec() {
         for p in objects().iter().filter(|o| o["kind"] == "Pipeline") {
             for s in p["spec"]["sidecars"].as_array().into_iter().flatten() {
-                if let Err(e) = spec::check_value(s.clone()) {
+                if let Err(e) = sidecar_spec::check_value(s.clone()) {
                     panic!("{}: {e:?}", p["metadata"]["name"]);
                 }
             }

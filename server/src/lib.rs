@@ -4,7 +4,6 @@
 pub mod api;
 mod demo;
 pub mod embedded;
-pub mod service;
 
 use axum::body::Body;
 use axum::http::Request;

@@ -189,22 +189,23 @@ async fn connect(
     args: &Args,
     data_dir: Option<&std::path::Path>,
     embedded_kubeconfig: &std::path::Path,
-) -> Result<kube::Client, String> {
+) -> Result<(kube::Client, String), String> {
     let external = match given_kubeconfig(args, embedded_kubeconfig) {
         Some(path) => {
             let kc = kube::config::Kubeconfig::read_from(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let context = kc.current_context.clone().unwrap_or_else(|| path.display().to_string());
             let config = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
                 .await
                 .map_err(|e| format!("{}: {e}", path.display()))?;
-            Some((config, format!("the cluster of {}", path.display())))
+            Some((config, format!("the cluster of {}", path.display()), context))
         }
         None if !args.embedded && std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() => {
             let config = kube::Config::incluster().map_err(|e| format!("in-cluster configuration: {e}"))?;
-            Some((config, "this pod's cluster (in-cluster configuration)".to_owned()))
+            Some((config, "this pod's cluster (in-cluster configuration)".to_owned(), "in-cluster".to_owned()))
         }
         None => None,
     };
-    let Some((config, label)) = external else {
+    let Some((config, label, context)) = external else {
         let cluster = server::embedded::start(
             data_dir,
             args.cluster_listen,
@@ -221,7 +222,7 @@ async fn connect(
             Some(d) => println!("  its objects are kept in {}", d.display()),
             None => println!("  its objects are kept in memory only"),
         }
-        return Ok(cluster.client);
+        return Ok((cluster.client, "embedded demo cluster".to_owned()));
     };
     let client = kube::Client::try_from(config).map_err(|e| format!("{label}: {e}"))?;
     tracing::info!(cluster = %label, "managing an existing cluster");
@@ -245,7 +246,7 @@ async fn connect(
         println!("  the Pipeline operator runs in this process (--operator off to leave it out)");
         tokio::spawn(operator::run(client.clone()));
     }
-    Ok(client)
+    Ok((client, context))
 }
 
 #[tokio::main]
@@ -280,7 +281,7 @@ async fn main() -> ExitCode {
         Some(d) => d.join("kubeconfig"),
         None => std::env::temp_dir().join("sidecar-console.kubeconfig"),
     });
-    let cluster = match connect(&args, data_dir.as_deref(), &embedded_kubeconfig).await {
+    let (cluster, cluster_name) = match connect(&args, data_dir.as_deref(), &embedded_kubeconfig).await {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
@@ -294,7 +295,7 @@ async fn main() -> ExitCode {
         );
     }
     let options = server::leptos_options(&args.site_root, args.listen);
-    let app = server::router(options, server::api::ApiState::new(cluster));
+    let app = server::router(options, server::api::ApiState::new(cluster, cluster_name));
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(l) => l,
         Err(e) => {

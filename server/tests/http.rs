@@ -120,7 +120,7 @@ async fn schema_is_served() {
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(resp.headers()["content-type"].to_str().unwrap().contains("json"));
     let schema: Value = resp.json().await.unwrap();
-    assert_eq!(&schema, spec::json_schema());
+    assert_eq!(&schema, sidecar_spec::json_schema());
     assert!(schema["properties"]["livenessProbe"].is_object());
 }
 

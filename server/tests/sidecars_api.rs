@@ -37,7 +37,7 @@ async fn start() -> Api {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let site = std::env::temp_dir().join("sidecar-console-test-site");
-    let app = server::router(server::leptos_options(&site, addr), server::api::ApiState::new(client));
+    let app = server::router(server::leptos_options(&site, addr), server::api::ApiState::new(client, "test cluster"));
     tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
     Api { base: format!("http://{addr}/api/v1"), http: Client::new(), emulator }
 }
@@ -390,12 +390,18 @@ async fn the_openapi_document_lists_exactly_the_routes_served() {
         "DELETE /sidecars/{id}",
         "GET /pipelines",
         "GET /pipelines/{namespace}/{name}",
+        "GET /pipelines/{namespace}/{name}/events",
+        "GET /pipelines/{namespace}/{name}/logs",
         "GET /pipelines/{namespace}/{name}/sidecars",
+        "GET /pipelines/{namespace}/{name}/status",
+        "GET /pipelines/{namespace}/{name}/watch",
         "GET /schema/sidecar.json",
         "GET /sidecars/{id}",
         "GET /sidecars/{id}/events",
         "GET /sidecars/{id}/logs",
+        "GET /sidecars/{id}/state",
         "GET /sidecars/{id}/status",
+        "GET /sidecars/{id}/watch",
         "POST /pipelines/{namespace}/{name}/sidecars",
         "POST /validate",
         "PUT /sidecars/{id}",
@@ -404,14 +410,25 @@ async fn the_openapi_document_lists_exactly_the_routes_served() {
     // Each documented operation is served: it answers, but not with the unknown-endpoint 404 or a 405.
     for op in &documented {
         let (method, path) = op.split_once(' ').expect("op");
-        let path = path.replace("{namespace}", "logging").replace("{name}", "app-logs").replace("{id}", "x");
+        // A live stream of a pipeline that exists never ends: ask for one that does not.
+        let name = if path.ends_with("/watch") { "no-such-pipeline" } else { "app-logs" };
+        let path = path.replace("{namespace}", "logging").replace("{name}", name).replace("{id}", "x");
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let (s, _, body) = api.call(method, &path, Some(&json!({"name": "a", "image": "nginx"})), &[]).await;
         assert_ne!(s, StatusCode::METHOD_NOT_ALLOWED, "{op}");
         assert!(!body.to_string().contains("no such API endpoint"), "{op} is documented but not served");
     }
     // The schemas the operations name are in the document.
-    for schema in ["SidecarView", "PipelineView", "Created", "Deleted", "StatusView", "ApiError"] {
+    for schema in [
+        "SidecarView",
+        "PipelineView",
+        "Created",
+        "Deleted",
+        "StatusView",
+        "ErrorBody",
+        "PipelineState",
+        "SidecarState",
+    ] {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema} missing");
     }
 }

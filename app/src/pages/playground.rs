@@ -2,15 +2,16 @@
 //! runs in the browser with the same `spec` crate the server and the CLI use; nothing is sent.
 
 use leptos::prelude::*;
-use spec::{CheckError, FieldError};
+use leptos_meta::Title;
+use sidecar_spec::{CheckError, FieldError};
 
 /// The spec playground, the console's home page.
 #[component]
 pub fn Playground() -> impl IntoView {
-    let (text, set_text) = signal(spec::examples::ALL[0].json.to_owned());
-    let outcome = Memo::new(move |_| text.with(|t| spec::check(t)));
+    let (text, set_text) = signal(sidecar_spec::examples::ALL[0].json.to_owned());
+    let outcome = Memo::new(move |_| text.with(|t| sidecar_spec::check(t)));
 
-    let examples = spec::examples::ALL
+    let examples = sidecar_spec::examples::ALL
         .iter()
         .map(|ex| {
             view! {
@@ -23,6 +24,7 @@ pub fn Playground() -> impl IntoView {
 
     view! {
         <section class="playground">
+            <Title text="Check a spec"/>
             <h1>"Check a sidecar spec"</h1>
             <p class="lede">
                 "Paste or type a sidecar spec (JSON). It is checked as you type against the rules Kubernetes applies to a container, plus the sidecar rules. Nothing leaves your browser."
@@ -47,7 +49,7 @@ pub fn Playground() -> impl IntoView {
     }
 }
 
-fn render_outcome(outcome: &Result<spec::SidecarSpec, CheckError>) -> AnyView {
+fn render_outcome(outcome: &Result<sidecar_spec::SidecarSpec, CheckError>) -> AnyView {
     match outcome {
         Ok(spec) => {
             let defaulted = serde_json::to_string_pretty(spec).unwrap_or_default();

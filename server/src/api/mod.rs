@@ -3,7 +3,6 @@
 
 mod sidecars;
 
-use crate::service::ServiceError;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::DefaultBodyLimit;
@@ -11,8 +10,9 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Serialize;
-use spec::{CheckError, FieldError};
+use sidecar_api::ErrorBody;
+use sidecar_service::ServiceError;
+use sidecar_spec::CheckError;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -20,22 +20,8 @@ use utoipa_axum::routes;
 /// Largest request body accepted.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
-/// What the handlers work with: the service, and the cluster client of the caller.
-#[derive(Clone, Default)]
-pub struct ApiState {
-    /// The service layer.
-    pub sidecars: crate::service::Sidecars,
-    /// The client requests act with, when a cluster is configured. (Authentication will hand
-    /// each caller their own.)
-    pub client: Option<kube::Client>,
-}
-
-impl ApiState {
-    /// The API over `client`'s cluster, its ID index following that cluster's Pipelines.
-    pub fn new(client: kube::Client) -> Self {
-        ApiState { sidecars: crate::service::Sidecars::new(&client), client: Some(client) }
-    }
-}
+/// What the handlers work with: the console (its service, its cluster, its callers).
+pub type ApiState = sidecar_service::Console;
 
 /// The `/api/v1` routes, and their OpenAPI document (built from the same handlers, so that the
 /// two cannot drift).
@@ -71,130 +57,46 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, format!("no such API endpoint: {}", uri.path()))
 }
 
-/// An error as the API returns it: `{"error": "...", "details": [...]}`.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+/// An error as the API returns it: a status code and `{"error": "...", "details": [...]}`.
+#[derive(Debug)]
 pub struct ApiError {
-    #[serde(skip)]
     status: StatusCode,
-    /// One sentence saying what is wrong.
-    pub error: String,
-    /// Per-field problems, when the request body was a spec.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub details: Vec<Detail>,
-    /// Line of a JSON syntax error.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<usize>,
-    /// Column of a JSON syntax error.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub column: Option<usize>,
-    /// In a conflict: the sidecar as it is now.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub current: Option<Box<serde_json::Value>>,
-    /// In a conflict: what the request asked for.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub proposed: Option<Box<serde_json::Value>>,
-}
-
-/// One field problem in an [`ApiError`].
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Detail {
-    /// Path in Kubernetes' style (`ports[0].containerPort`).
-    pub field: String,
-    /// `Required`, `Invalid`, `Duplicate`, ...
-    #[schema(value_type = String)]
-    pub kind: &'static str,
-    /// A sentence about the problem.
-    pub message: String,
-    /// The offending value, where it helps.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub value: Option<serde_json::Value>,
-}
-
-impl From<&FieldError> for Detail {
-    fn from(e: &FieldError) -> Self {
-        Detail {
-            field: e.field.as_str().to_owned(),
-            kind: e.kind.as_str(),
-            message: e.message.clone(),
-            value: e.value.clone(),
-        }
-    }
+    body: ErrorBody,
 }
 
 impl ApiError {
     fn new(status: StatusCode, error: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            error: error.into(),
-            details: Vec::new(),
-            line: None,
-            column: None,
-            current: None,
-            proposed: None,
-        }
+        ApiError { status, body: ErrorBody { error: error.into(), ..ErrorBody::default() } }
     }
 }
 
 impl From<CheckError> for ApiError {
     fn from(e: CheckError) -> Self {
         match e {
-            CheckError::Syntax(s) => ApiError {
-                line: Some(s.line),
-                column: Some(s.column),
-                ..ApiError::new(StatusCode::BAD_REQUEST, s.to_string())
-            },
             CheckError::Invalid(errors) => {
                 let error = match errors.as_slice() {
                     [one] => format!("invalid sidecar spec: {one}"),
                     many => format!("invalid sidecar spec: {} errors", many.len()),
                 };
-                ApiError {
-                    details: errors.iter().map(Detail::from).collect(),
-                    ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error)
-                }
+                let mut body = ServiceError::Invalid(errors).into_body();
+                body.error = error;
+                ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, body }
             }
+            syntax => ServiceError::from(syntax).into(),
         }
     }
 }
 
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
-        let error = e.to_string();
-        match e {
-            ServiceError::PipelineNotFound { .. } | ServiceError::SidecarNotFound(_) => {
-                ApiError::new(StatusCode::NOT_FOUND, error)
-            }
-            ServiceError::Ambiguous { .. } | ServiceError::BadRequest(_) => {
-                ApiError::new(StatusCode::BAD_REQUEST, error)
-            }
-            ServiceError::Syntax(s) => CheckError::Syntax(s).into(),
-            ServiceError::Invalid(errors) => ApiError {
-                details: errors.iter().map(Detail::from).collect(),
-                ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error)
-            },
-            ServiceError::Conflict { current, proposed, .. } => {
-                ApiError { current, proposed, ..ApiError::new(StatusCode::CONFLICT, error) }
-            }
-            ServiceError::Kubernetes { code, .. } => {
-                let status = match code {
-                    Some(401) => StatusCode::UNAUTHORIZED,
-                    Some(403) => StatusCode::FORBIDDEN,
-                    Some(404) => StatusCode::NOT_FOUND,
-                    Some(c) if (400..500).contains(&c) => StatusCode::from_u16(c).unwrap_or(StatusCode::BAD_GATEWAY),
-                    _ => StatusCode::BAD_GATEWAY,
-                };
-                ApiError::new(status, error)
-            }
-        }
+        let status = StatusCode::from_u16(e.status_code()).unwrap_or(StatusCode::BAD_GATEWAY);
+        ApiError { status, body: e.into_body() }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(&self)).into_response()
+        (self.status, Json(&self.body)).into_response()
     }
 }
 
@@ -224,20 +126,20 @@ fn json_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result
 #[utoipa::path(post, path = "/validate", tag = "specs",
     request_body(content = Object, description = "A sidecar spec", content_type = "application/json"),
     responses((status = 200, description = "The spec with Kubernetes' defaults", body = Object),
-        (status = 400, body = ApiError), (status = 413, body = ApiError), (status = 415, body = ApiError), (status = 422, body = ApiError)))]
+        (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn validate(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<spec::SidecarSpec>, ApiError> {
+) -> Result<Json<sidecar_spec::SidecarSpec>, ApiError> {
     let body = json_body(&headers, body)?;
     let text = std::str::from_utf8(&body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("the request body is not UTF-8: {e}")))?;
-    Ok(Json(spec::check(text)?))
+    Ok(Json(sidecar_spec::check(text)?))
 }
 
 /// `GET /api/v1/schema/sidecar.json`: the JSON Schema of a sidecar spec.
 #[utoipa::path(get, path = "/schema/sidecar.json", tag = "specs",
     responses((status = 200, description = "JSON Schema", content_type = "application/schema+json", body = Object)))]
 async fn schema() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/schema+json")], Json(spec::json_schema()))
+    ([(header::CONTENT_TYPE, "application/schema+json")], Json(sidecar_spec::json_schema()))
 }

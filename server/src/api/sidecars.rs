@@ -1,7 +1,6 @@
 //! `/api/v1/pipelines…` and `/api/v1/sidecars…`: thin adapters over the service layer.
 
 use super::{json_body, ApiError, ApiState};
-use crate::service::{Caller, Created, Deleted, PipelineView, SidecarView, StatusView};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
@@ -12,6 +11,9 @@ use axum::Json;
 use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::Value;
+use sidecar_api::ErrorBody;
+use sidecar_api::{Created, Deleted, PipelineState, PipelineView, SidecarState, SidecarView, StatusView};
+use sidecar_service::{Caller, LogOptions};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -25,15 +27,17 @@ pub(super) fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(sidecar_status))
         .routes(routes!(sidecar_events))
         .routes(routes!(sidecar_logs))
+        .routes(routes!(pipeline_status))
+        .routes(routes!(pipeline_events))
+        .routes(routes!(pipeline_logs))
+        .routes(routes!(pipeline_watch))
+        .routes(routes!(sidecar_state))
+        .routes(routes!(sidecar_watch))
 }
 
 /// Who the request acts as.
 fn caller(state: &ApiState) -> Result<Caller, ApiError> {
-    let client = state.client.clone().ok_or_else(|| {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the console is not connected to a Kubernetes cluster")
-    })?;
-    // Without authentication every request acts as the console itself.
-    Ok(Caller { client, trusted: true })
+    Ok(state.caller()?)
 }
 
 /// `?namespace=` and `?name=` of the pipeline listing.
@@ -47,8 +51,8 @@ struct PipelineQuery {
 }
 
 #[utoipa::path(get, path = "/pipelines", tag = "pipelines", params(PipelineQuery),
-    responses((status = 200, body = [PipelineView]), (status = 400, description = "A bare name in several namespaces", body = ApiError),
-        (status = 404, description = "No pipeline of that name", body = ApiError)))]
+    responses((status = 200, body = [PipelineView]), (status = 400, description = "A bare name in several namespaces", body = ErrorBody),
+        (status = 404, description = "No pipeline of that name", body = ErrorBody)))]
 /// `GET /pipelines`: every pipeline the caller can read; with `?name=` (a bare name or
 /// `namespace/name`), the one pipeline it names — 404 when none, 400 when it is in several
 /// namespaces.
@@ -67,7 +71,7 @@ async fn list_pipelines(
 /// One pipeline.
 #[utoipa::path(get, path = "/pipelines/{namespace}/{name}", tag = "pipelines",
     params(("namespace" = String, Path), ("name" = String, Path)),
-    responses((status = 200, body = PipelineView), (status = 404, body = ApiError)))]
+    responses((status = 200, body = PipelineView), (status = 404, body = ErrorBody)))]
 async fn get_pipeline(
     State(s): State<ApiState>,
     Path((ns, name)): Path<(String, String)>,
@@ -78,7 +82,7 @@ async fn get_pipeline(
 /// The sidecars of a pipeline, with their state over the replicas.
 #[utoipa::path(get, path = "/pipelines/{namespace}/{name}/sidecars", tag = "sidecars",
     params(("namespace" = String, Path), ("name" = String, Path)),
-    responses((status = 200, body = [SidecarView]), (status = 404, body = ApiError)))]
+    responses((status = 200, body = [SidecarView]), (status = 404, body = ErrorBody)))]
 async fn list_sidecars(
     State(s): State<ApiState>,
     Path((ns, name)): Path<(String, String)>,
@@ -113,9 +117,9 @@ fn spec_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result
     let body = json_body(headers, body)?;
     let text = std::str::from_utf8(&body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("the request body is not UTF-8: {e}")))?;
-    match spec::check(text) {
+    match sidecar_spec::check(text) {
         // The spec's own problems are reported by the service with the pipeline's.
-        Ok(_) | Err(spec::CheckError::Invalid(_)) => {
+        Ok(_) | Err(sidecar_spec::CheckError::Invalid(_)) => {
             serde_json::from_str(text).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))
         }
         Err(e) => Err(e.into()),
@@ -139,9 +143,9 @@ fn with_etag(view: SidecarView, status: StatusCode) -> Response {
 #[utoipa::path(post, path = "/pipelines/{namespace}/{name}/sidecars", tag = "sidecars",
     params(("namespace" = String, Path), ("name" = String, Path), Mutation),
     request_body(content = Object, description = "A sidecar spec (schema: /api/v1/schema/sidecar.json)", content_type = "application/json"),
-    responses((status = 201, body = Created, headers(("Location" = String))), (status = 400, description = "Not JSON", body = ApiError),
-        (status = 404, body = ApiError), (status = 409, body = ApiError), (status = 413, body = ApiError), (status = 415, body = ApiError),
-        (status = 422, description = "Every problem of the spec, across the pipeline's sidecars, and missing ConfigMaps", body = ApiError)))]
+    responses((status = 201, body = Created, headers(("Location" = String))), (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, description = "Every problem of the spec, across the pipeline's sidecars, and missing ConfigMaps", body = ErrorBody)))]
 async fn create_sidecar(
     State(s): State<ApiState>,
     Path((ns, name)): Path<(String, String)>,
@@ -162,7 +166,7 @@ async fn create_sidecar(
 
 /// One sidecar, with its ETag.
 #[utoipa::path(get, path = "/sidecars/{id}", tag = "sidecars", params(("id" = String, Path)),
-    responses((status = 200, body = SidecarView, headers(("ETag" = String))), (status = 404, body = ApiError)))]
+    responses((status = 200, body = SidecarView, headers(("ETag" = String))), (status = 404, body = ErrorBody)))]
 async fn get_sidecar(State(s): State<ApiState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     Ok(with_etag(s.sidecars.get(&caller(&s)?, &id).await?, StatusCode::OK))
 }
@@ -171,8 +175,8 @@ async fn get_sidecar(State(s): State<ApiState>, Path(id): Path<String>) -> Resul
 #[utoipa::path(put, path = "/sidecars/{id}", tag = "sidecars",
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on"), Mutation),
     request_body(content = Object, description = "A sidecar spec (schema: /api/v1/schema/sidecar.json)", content_type = "application/json"),
-    responses((status = 200, body = SidecarView, headers(("ETag" = String))), (status = 400, body = ApiError), (status = 404, body = ApiError),
-        (status = 409, description = "Changed by someone else: both versions", body = ApiError), (status = 422, body = ApiError)))]
+    responses((status = 200, body = SidecarView, headers(("ETag" = String))), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "Changed by someone else: both versions", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_sidecar(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -189,7 +193,7 @@ async fn update_sidecar(
 /// Removes a sidecar from its pipeline (and so from every replica).
 #[utoipa::path(delete, path = "/sidecars/{id}", tag = "sidecars",
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag the deletion is based on"), Mutation),
-    responses((status = 200, body = Deleted), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
+    responses((status = 200, body = Deleted), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn delete_sidecar(
     State(s): State<ApiState>,
     Path(id): Path<String>,
@@ -202,18 +206,18 @@ async fn delete_sidecar(
 
 /// The sidecar in each replica.
 #[utoipa::path(get, path = "/sidecars/{id}/status", tag = "sidecars", params(("id" = String, Path)),
-    responses((status = 200, body = StatusView), (status = 404, body = ApiError)))]
+    responses((status = 200, body = StatusView), (status = 404, body = ErrorBody)))]
 async fn sidecar_status(State(s): State<ApiState>, Path(id): Path<String>) -> Result<Json<StatusView>, ApiError> {
     Ok(Json(s.sidecars.status(&caller(&s)?, &id).await?))
 }
 
 /// Events about the sidecar's containers, newest first.
 #[utoipa::path(get, path = "/sidecars/{id}/events", tag = "sidecars", params(("id" = String, Path)),
-    responses((status = 200, body = [crate::service::status::SidecarEvent]), (status = 404, body = ApiError)))]
+    responses((status = 200, body = [sidecar_api::SidecarEvent]), (status = 404, body = ErrorBody)))]
 async fn sidecar_events(
     State(s): State<ApiState>,
     Path(id): Path<String>,
-) -> Result<Json<Vec<crate::service::status::SidecarEvent>>, ApiError> {
+) -> Result<Json<Vec<sidecar_api::SidecarEvent>>, ApiError> {
     Ok(Json(s.sidecars.events(&caller(&s)?, &id).await?))
 }
 
@@ -229,11 +233,34 @@ struct LogQuery {
     replica: Option<String>,
     /// The last N lines of each replica.
     tail_lines: Option<i64>,
+    /// The previous run of the container (after a restart).
+    #[serde(default)]
+    previous: bool,
+}
+
+impl LogQuery {
+    fn options(self) -> Result<LogOptions, ApiError> {
+        if self.tail_lines.is_some_and(|n| n < 0) {
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, "tailLines must not be negative"));
+        }
+        Ok(LogOptions { replica: self.replica, follow: self.follow, tail: self.tail_lines, previous: self.previous })
+    }
+}
+
+/// Log lines as server-sent events: one `line` event per line, an `error` event if it breaks.
+fn log_events(lines: sidecar_service::LogStream) -> Response {
+    let events = lines.map(|item| {
+        Ok::<_, std::convert::Infallible>(match item {
+            Ok(line) => SseEvent::default().event("line").json_data(&line).unwrap_or_default(),
+            Err(e) => SseEvent::default().event("error").data(e.to_string()),
+        })
+    });
+    Sse::new(events).keep_alive(KeepAlive::default()).into_response()
 }
 
 #[utoipa::path(get, path = "/sidecars/{id}/logs", tag = "sidecars", params(("id" = String, Path), LogQuery),
     responses((status = 200, description = "Server-sent events: `line` events with a LogLine as data; an `error` event if the stream breaks",
-        content_type = "text/event-stream", body = crate::service::LogLine), (status = 400, body = ApiError), (status = 404, body = ApiError)))]
+        content_type = "text/event-stream", body = sidecar_api::LogLine), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 /// `GET /sidecars/{id}/logs`: server-sent events, one `line` event per log line
 /// (`{"replica", "line"}`); an `error` event if the stream breaks.
 async fn sidecar_logs(
@@ -241,15 +268,92 @@ async fn sidecar_logs(
     Path(id): Path<String>,
     Query(q): Query<LogQuery>,
 ) -> Result<Response, ApiError> {
-    if q.tail_lines.is_some_and(|n| n < 0) {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "tailLines must not be negative"));
-    }
-    let lines = s.sidecars.logs(&caller(&s)?, &id, q.replica.as_deref(), q.follow, q.tail_lines).await?;
-    let events = lines.map(|item| {
+    let lines = s.sidecars.logs(&caller(&s)?, &id, &q.options()?).await?;
+    Ok(log_events(lines))
+}
+
+/// A pipeline with its sidecars, status, replicas and rollout.
+#[utoipa::path(get, path = "/pipelines/{namespace}/{name}/status", tag = "pipelines",
+    params(("namespace" = String, Path), ("name" = String, Path)),
+    responses((status = 200, body = PipelineState), (status = 404, body = ErrorBody)))]
+async fn pipeline_status(
+    State(s): State<ApiState>,
+    Path((ns, name)): Path<(String, String)>,
+) -> Result<Json<PipelineState>, ApiError> {
+    Ok(Json(s.sidecars.pipeline_state(&caller(&s)?, &ns, &name).await?))
+}
+
+/// Events about a pipeline's pods, newest first.
+#[utoipa::path(get, path = "/pipelines/{namespace}/{name}/events", tag = "pipelines",
+    params(("namespace" = String, Path), ("name" = String, Path)),
+    responses((status = 200, body = [sidecar_api::SidecarEvent]), (status = 404, body = ErrorBody)))]
+async fn pipeline_events(
+    State(s): State<ApiState>,
+    Path((ns, name)): Path<(String, String)>,
+) -> Result<Json<Vec<sidecar_api::SidecarEvent>>, ApiError> {
+    Ok(Json(s.sidecars.pipeline_events(&caller(&s)?, &ns, &name).await?))
+}
+
+#[utoipa::path(get, path = "/pipelines/{namespace}/{name}/logs", tag = "pipelines",
+    params(("namespace" = String, Path), ("name" = String, Path), LogQuery),
+    responses((status = 200, description = "Server-sent events: `line` events with a LogLine as data; an `error` event if the stream breaks",
+        content_type = "text/event-stream", body = sidecar_api::LogLine), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+/// `GET /pipelines/{namespace}/{name}/logs`: the main container's log lines, as
+/// `/sidecars/{id}/logs`.
+async fn pipeline_logs(
+    State(s): State<ApiState>,
+    Path((ns, name)): Path<(String, String)>,
+    Query(q): Query<LogQuery>,
+) -> Result<Response, ApiError> {
+    let lines = s.sidecars.pipeline_logs(&caller(&s)?, &ns, &name, &q.options()?).await?;
+    Ok(log_events(lines))
+}
+
+/// A live stream as server-sent events: a `state` event with the whole state now and after
+/// each change; an `error` event (an ErrorBody) ends it.
+fn live_events<T: serde::Serialize + Send + 'static>(states: sidecar_service::LiveStream<T>) -> Response {
+    let events = states.map(|item| {
         Ok::<_, std::convert::Infallible>(match item {
-            Ok(line) => SseEvent::default().event("line").json_data(&line).unwrap_or_default(),
-            Err(e) => SseEvent::default().event("error").data(e.to_string()),
+            Ok(state) => SseEvent::default().event("state").json_data(&state).unwrap_or_default(),
+            Err(e) => {
+                let status = e.status_code();
+                let mut body = serde_json::to_value(e.into_body()).unwrap_or_default();
+                body["status"] = status.into();
+                SseEvent::default().event("error").data(body.to_string())
+            }
         })
     });
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
+    Sse::new(events).keep_alive(KeepAlive::default()).into_response()
+}
+
+#[utoipa::path(get, path = "/pipelines/{namespace}/{name}/watch", tag = "pipelines",
+    params(("namespace" = String, Path), ("name" = String, Path)),
+    responses((status = 200, description = "Server-sent events: a `state` event (a PipelineState) now and after each change; an `error` event ends the stream",
+        content_type = "text/event-stream", body = PipelineState), (status = 404, body = ErrorBody)))]
+/// `GET /pipelines/{namespace}/{name}/watch`: the pipeline's state, live.
+async fn pipeline_watch(
+    State(s): State<ApiState>,
+    Path((ns, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let caller = caller(&s)?;
+    // A pipeline that does not exist answers 404 at once, not a stream that ends.
+    s.sidecars.get_pipeline(&caller, &ns, &name).await?;
+    Ok(live_events(s.sidecars.pipeline_states(caller, ns, name)))
+}
+
+/// A sidecar with its pipeline, replicas, events and diagnosis.
+#[utoipa::path(get, path = "/sidecars/{id}/state", tag = "sidecars", params(("id" = String, Path)),
+    responses((status = 200, body = SidecarState), (status = 404, body = ErrorBody)))]
+async fn sidecar_state(State(s): State<ApiState>, Path(id): Path<String>) -> Result<Json<SidecarState>, ApiError> {
+    Ok(Json(s.sidecars.sidecar_state(&caller(&s)?, &id).await?))
+}
+
+#[utoipa::path(get, path = "/sidecars/{id}/watch", tag = "sidecars", params(("id" = String, Path)),
+    responses((status = 200, description = "Server-sent events: a `state` event (a SidecarState) now and after each change; an `error` event ends the stream",
+        content_type = "text/event-stream", body = SidecarState), (status = 404, body = ErrorBody)))]
+/// `GET /sidecars/{id}/watch`: the sidecar's state, live.
+async fn sidecar_watch(State(s): State<ApiState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let caller = caller(&s)?;
+    s.sidecars.get(&caller, &id).await?;
+    Ok(live_events(s.sidecars.sidecar_states(caller, id)))
 }

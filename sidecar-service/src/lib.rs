@@ -8,23 +8,27 @@
 //! with the caller's client.
 
 pub mod cache;
+pub mod diagnose;
 pub mod error;
 pub mod index;
+mod logs;
 pub mod meta;
+mod state;
 pub mod status;
+
+pub use state::{LiveStream, PipelineQuery};
 
 pub use error::ServiceError;
 use error::{is_conflict, is_not_found};
-use futures::{AsyncBufReadExt, Stream, StreamExt, TryStreamExt};
+use futures::Stream;
 use k8s_openapi::api::core::v1::{ConfigMap, Event, Pod};
-use kube::api::{ApiResource, DynamicObject, ListParams, LogParams, PostParams};
+use kube::api::{ApiResource, DynamicObject, ListParams, PostParams};
 use kube::{Api, Client, ResourceExt};
 use meta::Entry;
 use operator::render::{CONFIG_VOLUME, MAIN_CONTAINER, PIPELINE_LABEL};
 use operator::Pipeline;
-use serde::Serialize;
 use serde_json::Value;
-use spec::{FieldError, FieldPath};
+use sidecar_spec::{FieldError, FieldPath};
 use std::collections::{BTreeMap, HashMap};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -35,124 +39,7 @@ pub const MANAGER: &str = "sidecar-console";
 /// How often a write is tried again after a 409 that did not concern the sidecar at hand.
 const ATTEMPTS: usize = 16;
 
-/// A pipeline, by namespace and name.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct PipelineRef {
-    /// Its namespace.
-    pub namespace: String,
-    /// Its name.
-    pub name: String,
-}
-
-/// A pipeline as listed.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PipelineView {
-    /// Its namespace.
-    pub namespace: String,
-    /// Its name.
-    pub name: String,
-    /// `deployment`, `daemonSet` or `statefulSet`.
-    pub kind: String,
-    /// Replicas asked for (`spec.replicasCount`).
-    pub replicas_count: i64,
-    /// Replicas the workload has to run (for a DaemonSet, one per node).
-    pub replicas: i64,
-    /// The main container's image.
-    pub image: String,
-    /// The names of its sidecars.
-    pub sidecars: Vec<String>,
-    /// The operator's phase (`NEW`, `STARTING`, `STARTED`, `FAILED`), if reported.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phase: Option<String>,
-    /// Ready replicas, as the operator reports them.
-    pub ready_replicas: i64,
-    /// When it was created.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-}
-
-/// A sidecar as read.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SidecarView {
-    /// Its stable ID.
-    pub id: String,
-    /// Its container name.
-    pub name: String,
-    /// The pipeline it belongs to.
-    pub pipeline: PipelineRef,
-    /// When it was created.
-    pub created_at: String,
-    /// When its spec last changed.
-    pub updated_at: String,
-    /// Changes with the spec; send it back in `If-Match`.
-    pub etag: String,
-    /// Its image.
-    pub image: String,
-    /// The spec, as stored (defaulted).
-    #[schema(value_type = Object)]
-    pub spec: Value,
-    /// Its state over the replicas.
-    pub status: status::Summary,
-}
-
-/// What a create answers.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Created {
-    /// The new sidecar's ID.
-    pub id: String,
-    /// Its name.
-    pub name: String,
-    /// The pipeline.
-    pub pipeline: PipelineRef,
-    /// When it was created.
-    pub created_at: String,
-    /// Whether this was a dry run (nothing stored).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub dry_run: bool,
-}
-
-/// What a delete answers.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Deleted {
-    /// Always true.
-    pub deleted: bool,
-    /// The ID.
-    pub id: String,
-    /// When.
-    pub deleted_at: String,
-    /// Whether this was a dry run (nothing stored).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub dry_run: bool,
-}
-
-/// A sidecar's state per replica.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct StatusView {
-    /// The ID.
-    pub id: String,
-    /// The name.
-    pub name: String,
-    /// The pipeline.
-    pub pipeline: PipelineRef,
-    /// Summed up.
-    pub summary: status::Summary,
-    /// Each replica.
-    pub replicas: Vec<status::ReplicaStatus>,
-}
-
-/// One line of a sidecar's log.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct LogLine {
-    /// The pod it came from.
-    pub replica: String,
-    /// The line, without its newline.
-    pub line: String,
-}
+pub use sidecar_api::{Created, Deleted, LogLine, PipelineRef, PipelineView, SidecarView, StatusView};
 
 /// A stream of log lines.
 pub type LogStream = Pin<Box<dyn Stream<Item = Result<LogLine, ServiceError>> + Send>>;
@@ -165,6 +52,12 @@ struct Ident {
     created_at: String,
     updated_at: String,
     spec: Value,
+}
+
+impl Ident {
+    fn image(&self) -> &str {
+        self.spec.get("image").and_then(Value::as_str).unwrap_or_default()
+    }
 }
 
 /// The sidecars of a Pipeline's data (`spec.sidecars`).
@@ -220,6 +113,8 @@ fn pipeline_view(p: &DynamicObject) -> PipelineView {
         phase: text("/status/phase"),
         ready_replicas: d.pointer("/status/readyReplicas").and_then(Value::as_i64).unwrap_or(0),
         created_at: p.metadata.creation_timestamp.as_ref().map(|t| t.0.to_string()),
+        // Needs the pods; filled in where they are at hand.
+        health: sidecar_api::Health::NoSidecars,
     }
 }
 
@@ -272,6 +167,34 @@ pub struct Caller {
     pub trusted: bool,
 }
 
+/// A console: the service, the cluster it manages, and how requests become callers. Cheap to
+/// clone; the REST API and the pages' server functions share one.
+#[derive(Clone, Default)]
+pub struct Console {
+    /// The service layer.
+    pub sidecars: Sidecars,
+    /// The console's own client, when a cluster is configured.
+    pub client: Option<Client>,
+    /// Which cluster, for people: a kubeconfig context's name, or "embedded demo cluster".
+    pub cluster: String,
+}
+
+impl Console {
+    /// A console over `client`'s cluster, called `cluster`; its caches follow that cluster.
+    pub fn new(client: Client, cluster: impl Into<String>) -> Self {
+        Console { sidecars: Sidecars::new(&client), client: Some(client), cluster: cluster.into() }
+    }
+
+    /// Who a request acts as. Without authentication every request acts as the console itself.
+    pub fn caller(&self) -> Result<Caller, ServiceError> {
+        let client = self.client.clone().ok_or_else(|| ServiceError::Kubernetes {
+            code: Some(503),
+            message: "the console is not connected to a Kubernetes cluster".into(),
+        })?;
+        Ok(Caller { client, trusted: true })
+    }
+}
+
 /// The service. Cheap to clone.
 #[derive(Clone, Default)]
 pub struct Sidecars {
@@ -319,9 +242,19 @@ impl Sidecars {
         namespace: Option<&str>,
     ) -> Result<Vec<PipelineView>, ServiceError> {
         let list = pipelines(&caller.client, namespace).list(&ListParams::default()).await?;
-        let mut out: Vec<PipelineView> = list.items.iter().map(pipeline_view).collect();
+        let mut out = Vec::with_capacity(list.items.len());
+        for p in &list.items {
+            out.push(self.healthy_view(caller, p).await?);
+        }
         out.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         Ok(out)
+    }
+
+    /// The view of `p` with its health, read from its pods.
+    async fn healthy_view(&self, caller: &Caller, p: &DynamicObject) -> Result<PipelineView, ServiceError> {
+        let mut v = pipeline_view(p);
+        v.health = state::health(p, &self.pods(caller, &reference(p)).await?);
+        Ok(v)
     }
 
     /// Finds a pipeline: `namespace/name`, a name in `namespace`, or a bare name that must be in
@@ -348,14 +281,14 @@ impl Sidecars {
             return Err(ServiceError::BadRequest("a pipeline name is required".into()));
         }
         if let Some(ns) = namespace {
-            return Ok(pipeline_view(&self.pipeline(caller, ns, name, false).await?));
+            return self.healthy_view(caller, &self.pipeline(caller, ns, name, false).await?).await;
         }
         let found = pipelines(&caller.client, None)
             .list(&ListParams::default().fields(&format!("metadata.name={name}")))
             .await?;
         match found.items.as_slice() {
             [] => Err(ServiceError::PipelineNotFound { name: name.into(), namespace: None }),
-            [one] => Ok(pipeline_view(one)),
+            [one] => self.healthy_view(caller, one).await,
             many => Err(ServiceError::Ambiguous {
                 name: name.into(),
                 namespaces: many.iter().filter_map(|p| p.namespace()).collect(),
@@ -394,10 +327,10 @@ impl Sidecars {
         namespace: &str,
         name: &str,
     ) -> Result<PipelineView, ServiceError> {
-        Ok(pipeline_view(&self.pipeline(caller, namespace, name, false).await?))
+        self.healthy_view(caller, &self.pipeline(caller, namespace, name, false).await?).await
     }
 
-    async fn pods(&self, caller: &Caller, p: &PipelineRef) -> Result<Vec<Arc<Pod>>, ServiceError> {
+    pub(crate) async fn pods(&self, caller: &Caller, p: &PipelineRef) -> Result<Vec<Arc<Pod>>, ServiceError> {
         if let (Some(cache), true) = (&self.cache, caller.trusted) {
             if let Some(pods) = cache.pods(&p.namespace, &p.name) {
                 return Ok(pods);
@@ -416,9 +349,9 @@ impl Sidecars {
             created_at: i.created_at.clone(),
             updated_at: i.updated_at.clone(),
             etag: meta::etag(&i.spec),
-            image: i.spec.get("image").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            image: i.image().to_owned(),
             spec: i.spec.clone(),
-            status: status::summarize(&status::replicas(pods, &i.name)),
+            status: status::summarize(&status::replicas(pods, &i.name), i.image()),
         }
     }
 
@@ -470,7 +403,7 @@ impl Sidecars {
         spec: Value,
         replacing: Option<&str>,
     ) -> Result<Value, ServiceError> {
-        let checked = spec::check_value(spec)?;
+        let checked = sidecar_spec::check_value(spec)?;
         let value = serde_json::to_value(&checked).map_err(|e| ServiceError::BadRequest(e.to_string()))?;
         let root = FieldPath::root();
         let mut errors = Vec::new();
@@ -481,7 +414,7 @@ impl Sidecars {
         if others.iter().any(|s| s.get("name").and_then(Value::as_str) == Some(checked.name.as_str())) {
             errors.push(FieldError {
                 field: root.child("name"),
-                kind: spec::ErrorKind::Duplicate,
+                kind: sidecar_spec::ErrorKind::Duplicate,
                 message: format!(
                     "pipeline {}/{} already has a sidecar named \"{}\"",
                     p.namespace().unwrap_or_default(),
@@ -744,20 +677,26 @@ impl Sidecars {
         let (p, i) = self.find(caller, id, false).await?;
         let pods = self.pods(caller, &reference(&p)).await?;
         let replicas = status::replicas(&pods, &i.name);
-        Ok(StatusView {
-            id: i.id,
-            name: i.name,
-            pipeline: reference(&p),
-            summary: status::summarize(&replicas),
-            replicas,
-        })
+        let summary = status::summarize(&replicas, i.image());
+        Ok(StatusView { id: i.id, name: i.name, pipeline: reference(&p), summary, replicas })
     }
 
     /// The events about sidecar `id`'s containers, newest first.
-    pub async fn events(&self, caller: &Caller, id: &str) -> Result<Vec<status::SidecarEvent>, ServiceError> {
+    pub async fn events(&self, caller: &Caller, id: &str) -> Result<Vec<sidecar_api::SidecarEvent>, ServiceError> {
         let (p, i) = self.find(caller, id, false).await?;
         let r = reference(&p);
-        let pods: Vec<String> = self.pods(caller, &r).await?.iter().map(|p| p.name_any()).collect();
+        let pods = self.pods(caller, &r).await?;
+        self.events_of(caller, &r, &pods, &i).await
+    }
+
+    async fn events_of(
+        &self,
+        caller: &Caller,
+        r: &PipelineRef,
+        pods: &[Arc<Pod>],
+        i: &Ident,
+    ) -> Result<Vec<sidecar_api::SidecarEvent>, ServiceError> {
+        let pods: Vec<String> = pods.iter().map(|p| p.name_any()).collect();
         let events: Api<Event> = Api::namespaced(caller.client.clone(), &r.namespace);
         let all = events.list(&ListParams::default().fields("involvedObject.kind=Pod")).await?.items;
         let volumes: Vec<String> = i
@@ -772,43 +711,40 @@ impl Sidecars {
     }
 
     /// Sidecar `id`'s log lines: of one replica or of all, the last `tail` lines of each, then
-    /// new lines as they come when `follow`.
-    pub async fn logs(
-        &self,
-        caller: &Caller,
-        id: &str,
-        replica: Option<&str>,
-        follow: bool,
-        tail: Option<i64>,
-    ) -> Result<LogStream, ServiceError> {
+    /// new lines as they come when `follow`; of the previous run with `previous`.
+    pub async fn logs(&self, caller: &Caller, id: &str, options: &LogOptions) -> Result<LogStream, ServiceError> {
         let (p, i) = self.find(caller, id, false).await?;
         let r = reference(&p);
         let pods = self.pods(caller, &r).await?;
-        let with_sidecar: Vec<String> = pods
-            .iter()
-            .filter(|pod| pod.spec.as_ref().is_some_and(|s| s.containers.iter().any(|c| c.name == i.name)))
-            .map(|p| p.name_any())
-            .filter(|n| replica.is_none_or(|want| want == n))
-            .collect();
-        if let (Some(want), true) = (replica, with_sidecar.is_empty()) {
-            return Err(ServiceError::BadRequest(format!(
-                "replica \"{want}\" of pipeline \"{}\" does not run sidecar \"{}\"",
-                r.name, i.name
-            )));
-        }
-        let api: Api<Pod> = Api::namespaced(caller.client.clone(), &r.namespace);
-        let params = LogParams { container: Some(i.name.clone()), follow, tail_lines: tail, ..LogParams::default() };
-        let mut streams = Vec::new();
-        for pod in with_sidecar {
-            let reader = api.log_stream(&pod, &params).await?;
-            let lines = reader
-                .lines()
-                .map_ok(move |line| LogLine { replica: pod.clone(), line })
-                .map_err(|e| ServiceError::Kubernetes { code: None, message: format!("log stream broke: {e}") });
-            streams.push(lines.boxed());
-        }
-        Ok(futures::stream::select_all(streams).boxed())
+        logs::container_logs(self, caller, &r, &pods, &i.name, &format!("sidecar \"{}\"", i.name), options).await
     }
+
+    /// The log lines of pipeline `namespace/name`'s main container, as [`Self::logs`].
+    pub async fn pipeline_logs(
+        &self,
+        caller: &Caller,
+        namespace: &str,
+        name: &str,
+        options: &LogOptions,
+    ) -> Result<LogStream, ServiceError> {
+        let p = self.pipeline(caller, namespace, name, false).await?;
+        let r = reference(&p);
+        let pods = self.pods(caller, &r).await?;
+        logs::container_logs(self, caller, &r, &pods, MAIN_CONTAINER, "its main container", options).await
+    }
+}
+
+/// Which log lines to read.
+#[derive(Clone, Debug, Default)]
+pub struct LogOptions {
+    /// Only this replica (pod); all when None.
+    pub replica: Option<String>,
+    /// Keep the stream open for new lines.
+    pub follow: bool,
+    /// The last N lines of each replica.
+    pub tail: Option<i64>,
+    /// The previous run of the container (after a restart).
+    pub previous: bool,
 }
 
 fn busy(pipeline: &str) -> ServiceError {

@@ -2,7 +2,8 @@
 //! status code and the sentence of its `Display`.
 
 use serde_json::Value;
-use spec::{CheckError, FieldError};
+use sidecar_api::{Detail, ErrorBody};
+use sidecar_spec::{CheckError, FieldError};
 
 /// A service failure.
 #[derive(Debug, thiserror::Error)]
@@ -31,7 +32,7 @@ pub enum ServiceError {
     SidecarNotFound(String),
     /// The spec is not JSON.
     #[error("{0}")]
-    Syntax(spec::SyntaxError),
+    Syntax(sidecar_spec::SyntaxError),
     /// The spec, or the pipeline with it, breaks rules; every problem is listed.
     #[error("{}", invalid_sentence(.0))]
     Invalid(Vec<FieldError>),
@@ -71,7 +72,7 @@ fn invalid_sentence(errors: &[FieldError]) -> String {
 
 /// A missing ConfigMap's message names it and its namespace already; others need their path.
 fn sentence(e: &FieldError) -> String {
-    if e.kind == spec::ErrorKind::NotFound && e.field.as_str().ends_with("configMap.name") {
+    if e.kind == sidecar_spec::ErrorKind::NotFound && e.field.as_str().ends_with("configMap.name") {
         e.message.clone()
     } else {
         e.to_string()
@@ -96,6 +97,50 @@ impl From<kube::Error> for ServiceError {
             },
             other => ServiceError::Kubernetes { code: None, message: format!("cannot reach Kubernetes: {other}") },
         }
+    }
+}
+
+impl ServiceError {
+    /// The HTTP status that says what went wrong: 404 for what does not exist, 400 for a request
+    /// that cannot be read, 422 for a spec that breaks rules, 409 for a conflict, Kubernetes'
+    /// own 4xx, else 502.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            ServiceError::PipelineNotFound { .. } | ServiceError::SidecarNotFound(_) => 404,
+            ServiceError::Ambiguous { .. } | ServiceError::BadRequest(_) | ServiceError::Syntax(_) => 400,
+            ServiceError::Invalid(_) => 422,
+            ServiceError::Conflict { .. } => 409,
+            ServiceError::Kubernetes { code: Some(c), .. } if (400..500).contains(c) => *c,
+            ServiceError::Kubernetes { .. } => 502,
+        }
+    }
+
+    /// The error as the API's wire type: its sentence, and per field problems, the position of a
+    /// syntax error, or both versions of a conflict.
+    pub fn into_body(self) -> ErrorBody {
+        let error = self.to_string();
+        match self {
+            ServiceError::Syntax(s) => {
+                ErrorBody { error, line: Some(s.line), column: Some(s.column), ..ErrorBody::default() }
+            }
+            ServiceError::Invalid(errors) => {
+                ErrorBody { error, details: errors.iter().map(detail).collect(), ..ErrorBody::default() }
+            }
+            ServiceError::Conflict { current, proposed, .. } => {
+                ErrorBody { error, current, proposed, ..ErrorBody::default() }
+            }
+            _ => ErrorBody { error, ..ErrorBody::default() },
+        }
+    }
+}
+
+/// A field problem as the API's wire type.
+pub fn detail(e: &FieldError) -> Detail {
+    Detail {
+        field: e.field.as_str().to_owned(),
+        kind: e.kind.as_str().to_owned(),
+        message: e.message.clone(),
+        value: e.value.clone(),
     }
 }
 

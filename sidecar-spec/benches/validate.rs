@@ -8,10 +8,10 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 fn benches(c: &mut Criterion) {
-    for ex in spec::examples::ALL {
+    for ex in sidecar_spec::examples::ALL {
         let mut g = c.benchmark_group(ex.file);
         g.bench_function("parse-only", |b| b.iter(|| serde_json::from_str::<serde_json::Value>(black_box(ex.json))));
-        g.bench_function("validate", |b| b.iter(|| spec::check(black_box(ex.json))));
+        g.bench_function("validate", |b| b.iter(|| sidecar_spec::check(black_box(ex.json))));
         g.finish();
     }
 }
@@ -31,7 +31,7 @@ fn side_by_side(text: &str) -> (Duration, Duration) {
         parse.push(t.elapsed() / batch);
         let t = Instant::now();
         for _ in 0..batch {
-            black_box(spec::check(black_box(text)).ok());
+            black_box(sidecar_spec::check(black_box(text)).ok());
         }
         validate.push(t.elapsed() / batch);
     }
@@ -47,7 +47,7 @@ fn main() {
     // real bench run.
     if std::env::args().any(|a| a == "--bench") {
         println!("\nvalidate / parse-only, measured side by side (median of 101 rounds):");
-        for ex in spec::examples::ALL {
+        for ex in sidecar_spec::examples::ALL {
             let (p, v) = side_by_side(ex.json);
             println!(
                 "  {:<20} parse {:>9.2?}  validate {:>9.2?}  ratio {:.2}x",

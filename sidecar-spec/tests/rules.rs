@@ -1,7 +1,7 @@
 //! A valid and an invalid case for every rule, with the field path and kind asserted.
 
 use serde_json::{json, Value};
-use spec::{check, check_value, CheckError, ErrorKind, SidecarSpec};
+use sidecar_spec::{check, check_value, CheckError, ErrorKind, SidecarSpec};
 
 fn base() -> Value {
     json!({"name": "sc", "image": "busybox:1.36"})
@@ -53,7 +53,7 @@ fn invalid(v: Value, field: &str, kind: ErrorKind) {
 
 #[test]
 fn documented_examples_are_valid() {
-    for ex in spec::examples::ALL {
+    for ex in sidecar_spec::examples::ALL {
         check(ex.json).unwrap_or_else(|e| panic!("{}: {:?}", ex.file, e.field_errors()));
     }
 }
@@ -640,7 +640,7 @@ fn nulls_count_as_omitted() {
 
 #[test]
 fn defaulted_output_is_kubernetes_shaped() {
-    let s = check(spec::examples::ALL[2].json).unwrap();
+    let s = check(sidecar_spec::examples::ALL[2].json).unwrap();
     let out = serde_json::to_value(&s).unwrap();
     assert_eq!(out["readinessProbe"]["httpGet"]["scheme"], "HTTP");
     assert_eq!(out["readinessProbe"]["periodSeconds"], 10);
@@ -652,7 +652,7 @@ fn defaulted_output_is_kubernetes_shaped() {
 
 #[test]
 fn schema_describes_the_types() {
-    let schema = spec::json_schema();
+    let schema = sidecar_spec::json_schema();
     assert_eq!(schema["type"], "object");
     assert_eq!(schema["additionalProperties"], false);
     let props = schema["properties"].as_object().unwrap();

@@ -1,54 +1,8 @@
 //! A sidecar's state, read from its pipeline's pods: per replica, and summed up for a listing.
 
 use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod};
-use serde::Serialize;
+pub use sidecar_api::{ReplicaStatus, SidecarEvent, Summary, Termination};
 use std::sync::Arc;
-
-/// One replica's container for a sidecar.
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ReplicaStatus {
-    /// The pod.
-    pub replica: String,
-    /// Its node.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub node: Option<String>,
-    /// `Running`, `Waiting`, `Terminated`, or `Absent` (a pod from before the sidecar was added,
-    /// still being replaced).
-    pub state: String,
-    /// Why it waits or ended (`ImagePullBackOff`, `CrashLoopBackOff`, `ContainerCreating`...).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// The kubelet's message.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// Whether it passes its readiness probe.
-    pub ready: bool,
-    /// How often it restarted.
-    pub restart_count: i32,
-    /// When the running container started.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<String>,
-    /// The image the replica runs.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-}
-
-/// The sidecar over all replicas.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Summary {
-    /// Replicas running it ready.
-    pub ready: usize,
-    /// Replicas.
-    pub replicas: usize,
-    /// One word: `Running`, a waiting reason shared by the replicas (`ImagePullBackOff`),
-    /// `RollingOut`, `Pending` (no pods yet).
-    pub state: String,
-    /// Every distinct waiting or termination reason.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub reasons: Vec<String>,
-}
 
 /// The sidecar `name` in each pod.
 pub fn replicas(pods: &[Arc<Pod>], name: &str) -> Vec<ReplicaStatus> {
@@ -58,7 +12,11 @@ pub fn replicas(pods: &[Arc<Pod>], name: &str) -> Vec<ReplicaStatus> {
         .map(|p| {
             let replica = p.metadata.name.clone().unwrap_or_default();
             let node = p.spec.as_ref().and_then(|s| s.node_name.clone());
-            let in_spec = p.spec.as_ref().is_some_and(|s| s.containers.iter().any(|c| c.name == name));
+            let declared = p.spec.as_ref().and_then(|s| s.containers.iter().find(|c| c.name == name));
+            let in_spec = declared.is_some();
+            // What the replica is meant to run (the status may spell the image differently,
+            // e.g. with `docker.io/` in front).
+            let declared_image = declared.and_then(|c| c.image.clone());
             let status: Option<&ContainerStatus> = p
                 .status
                 .as_ref()
@@ -75,6 +33,7 @@ pub fn replicas(pods: &[Arc<Pod>], name: &str) -> Vec<ReplicaStatus> {
                     restart_count: 0,
                     started_at: None,
                     image: None,
+                    last_termination: None,
                 },
                 (true, None) => ReplicaStatus {
                     replica,
@@ -85,7 +44,8 @@ pub fn replicas(pods: &[Arc<Pod>], name: &str) -> Vec<ReplicaStatus> {
                     ready: false,
                     restart_count: 0,
                     started_at: None,
-                    image: None,
+                    image: declared_image,
+                    last_termination: None,
                 },
                 (true, Some(c)) => {
                     let state = c.state.as_ref();
@@ -107,7 +67,15 @@ pub fn replicas(pods: &[Arc<Pod>], name: &str) -> Vec<ReplicaStatus> {
                         ready: c.ready,
                         restart_count: c.restart_count,
                         started_at,
-                        image: Some(c.image.clone()),
+                        image: declared_image,
+                        last_termination: c.last_state.as_ref().and_then(|s| s.terminated.as_ref()).map(|t| {
+                            Termination {
+                                exit_code: t.exit_code,
+                                reason: t.reason.clone(),
+                                message: t.message.clone(),
+                                finished_at: t.finished_at.as_ref().map(|f| f.0.to_string()),
+                            }
+                        }),
                     }
                 }
             }
@@ -117,9 +85,10 @@ pub fn replicas(pods: &[Arc<Pod>], name: &str) -> Vec<ReplicaStatus> {
     out
 }
 
-/// The replicas summed up.
-pub fn summarize(replicas: &[ReplicaStatus]) -> Summary {
+/// The replicas summed up; those that are not meant to run `image` are still being replaced.
+pub fn summarize(replicas: &[ReplicaStatus], image: &str) -> Summary {
     let ready = replicas.iter().filter(|r| r.ready).count();
+    let updated = replicas.iter().filter(|r| r.state != "Absent" && r.image.as_deref() == Some(image)).count();
     let mut reasons: Vec<String> = replicas.iter().filter_map(|r| r.reason.clone()).collect();
     // Failures first (what a user must act on), then what passes by itself (Pending,
     // ContainerCreating), each alphabetically.
@@ -130,14 +99,14 @@ pub fn summarize(replicas: &[ReplicaStatus]) -> Summary {
     } else if let Some(first) = reasons.first() {
         // A failure says more than a rollout in progress.
         first.clone()
-    } else if replicas.iter().any(|r| r.state == "Absent") {
+    } else if updated < replicas.len() {
         "RollingOut".to_owned()
     } else if ready == replicas.len() {
         "Running".to_owned()
     } else {
         "NotReady".to_owned()
     };
-    Summary { ready, replicas: replicas.len(), state, reasons }
+    Summary { ready, replicas: replicas.len(), state, reasons, updated }
 }
 
 /// Whether a waiting or termination reason is a failure rather than a step on the way.
@@ -149,40 +118,33 @@ fn is_failure(reason: &str) -> bool {
         || matches!(reason, "Error" | "OOMKilled" | "ContainerCannotRun" | "DeadlineExceeded")
 }
 
-/// An event about a sidecar's container.
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SidecarEvent {
-    /// `Normal` or `Warning`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// CamelCase reason (`Pulling`, `Failed`, `BackOff`, `FailedMount`...).
-    pub reason: String,
-    /// The message.
-    pub message: String,
-    /// The pod.
-    pub replica: String,
-    /// How often it happened.
-    pub count: i32,
-    /// When it last happened.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_seen: Option<String>,
+/// The events about `pods`, newest first.
+pub fn pod_events(all: &[Event], pods: &[String]) -> Vec<SidecarEvent> {
+    newest_first(all.iter().filter(|e| {
+        e.involved_object.kind.as_deref() == Some("Pod")
+            && e.involved_object.name.as_ref().is_some_and(|n| pods.contains(n))
+    }))
 }
 
 /// The events about the sidecar `name` (those whose `fieldPath` names its container, and mount
 /// failures of its volumes), newest first.
 pub fn events(all: &[Event], pods: &[String], name: &str, volumes: &[String]) -> Vec<SidecarEvent> {
     let field_path = format!("spec.containers{{{name}}}");
-    let mut out: Vec<(String, SidecarEvent)> = all
-        .iter()
-        .filter(|e| e.involved_object.kind.as_deref() == Some("Pod"))
-        .filter(|e| e.involved_object.name.as_ref().is_some_and(|n| pods.contains(n)))
-        .filter(|e| {
-            let message = e.message.as_deref().unwrap_or("");
-            e.involved_object.field_path.as_deref() == Some(field_path.as_str())
-                || (e.reason.as_deref() == Some("FailedMount")
-                    && volumes.iter().any(|v| message.contains(&format!("volume \"{v}\""))))
-        })
+    newest_first(
+        all.iter()
+            .filter(|e| e.involved_object.kind.as_deref() == Some("Pod"))
+            .filter(|e| e.involved_object.name.as_ref().is_some_and(|n| pods.contains(n)))
+            .filter(|e| {
+                let message = e.message.as_deref().unwrap_or("");
+                e.involved_object.field_path.as_deref() == Some(field_path.as_str())
+                    || (e.reason.as_deref() == Some("FailedMount")
+                        && volumes.iter().any(|v| message.contains(&format!("volume \"{v}\""))))
+            }),
+    )
+}
+
+fn newest_first<'a>(events: impl Iterator<Item = &'a Event>) -> Vec<SidecarEvent> {
+    let mut out: Vec<(String, SidecarEvent)> = events
         .map(|e| {
             let when = e
                 .last_timestamp
@@ -235,20 +197,20 @@ mod tests {
         let pods = vec![pod("p-1", &["main", "s"], running.clone()), pod("p-2", &["main", "s"], pulling)];
         let r = replicas(&pods, "s");
         assert_eq!(r.len(), 2);
-        let s = summarize(&r);
+        let s = summarize(&r, "x");
         assert_eq!((s.ready, s.replicas, s.state.as_str()), (1, 2, "ImagePullBackOff"));
         let all = vec![pod("p-1", &["main", "s"], running.clone()), pod("p-2", &["main", "s"], running.clone())];
-        assert_eq!(summarize(&replicas(&all, "s")).state, "Running");
+        assert_eq!(summarize(&replicas(&all, "s"), "x").state, "Running");
         let rolling = vec![pod("p-1", &["main", "s"], running), pod("p-0", &["main"], json!([]))];
-        let s = summarize(&replicas(&rolling, "s"));
+        let s = summarize(&replicas(&rolling, "s"), "x");
         assert_eq!((s.ready, s.replicas, s.state.as_str()), (1, 2, "RollingOut"));
-        assert_eq!(summarize(&[]).state, "Pending");
+        assert_eq!(summarize(&[], "x").state, "Pending");
         let creating = json!([{"name": "s", "image": "x", "imageID": "", "ready": false, "restartCount": 0,
             "state": {"waiting": {"reason": "ContainerCreating"}}}]);
         let crashing = json!([{"name": "s", "image": "x", "imageID": "", "ready": false, "restartCount": 3,
             "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]);
         let mixed = vec![pod("p-1", &["s"], creating), pod("p-2", &["s"], crashing)];
-        let s = summarize(&replicas(&mixed, "s"));
+        let s = summarize(&replicas(&mixed, "s"), "x");
         assert_eq!((s.state.as_str(), s.reasons.len()), ("CrashLoopBackOff", 2), "a failure outranks a step");
     }
 }

@@ -81,30 +81,30 @@ proptest! {
     #[test]
     fn arbitrary_json_never_panics(v in arb_json()) {
         let text = v.to_string();
-        let first = spec::check(&text);
+        let first = sidecar_spec::check(&text);
         // Same input, same verdict.
-        prop_assert_eq!(first, spec::check(&text));
+        prop_assert_eq!(first, sidecar_spec::check(&text));
     }
 
     #[test]
     fn arbitrary_text_never_panics(s in "\\PC{0,200}") {
-        let _ = spec::check(&s);
+        let _ = sidecar_spec::check(&s);
     }
 
     #[test]
     fn valid_specs_stay_valid_after_a_round_trip(port in 1i32..=65535, name in "[a-z][a-z0-9-]{0,20}[a-z0-9]") {
         let v = json!({"name": name, "image": "nginx:1.25", "ports": [{"containerPort": port}],
                        "livenessProbe": {"tcpSocket": {"port": port}}});
-        let spec = spec::check_value(v).expect("valid");
-        let again = spec::check_value(serde_json::to_value(&spec).unwrap()).expect("still valid");
+        let spec = sidecar_spec::check_value(v).expect("valid");
+        let again = sidecar_spec::check_value(serde_json::to_value(&spec).unwrap()).expect("still valid");
         prop_assert_eq!(spec, again);
     }
 
     #[test]
     fn quantities_never_panic(s in "[+-]?[0-9.]{0,25}[eEinumkKMGTP]{0,2}[-+]?[0-9]{0,4}") {
-        if let Ok(a) = spec::quantity::Amount::parse(&s) {
+        if let Ok(a) = sidecar_spec::quantity::Amount::parse(&s) {
             // The canonical form parses to the same value.
-            let b = spec::quantity::Amount::parse(&a.canonical()).expect("canonical parses");
+            let b = sidecar_spec::quantity::Amount::parse(&a.canonical()).expect("canonical parses");
             prop_assert_eq!(a.cmp_value(&b), std::cmp::Ordering::Equal, "{} -> {}", s, a.canonical());
         }
     }

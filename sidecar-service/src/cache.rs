@@ -1,0 +1,306 @@
+//! Reads from watches: the Pipelines and the pipelines' pods as the console's own client sees
+//! them, so that a sidecar listing costs no request to Kubernetes. Only callers marked
+//! [`super::Caller::trusted`] are answered from here (see there); a caller's own writes are
+//! read back even before the watch brings them.
+//!
+//! The pipelines are kept sorted by namespace and name, and the pods grouped by pipeline, so a
+//! page of a listing costs that page, not the whole cluster; every change is announced on a
+//! broadcast channel (the pipeline it concerns), which feeds the console's live pages.
+
+use super::index::{Index, PipelineKey};
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{ApiResource, DynamicObject};
+use kube::runtime::watcher::{self, Event};
+use kube::runtime::WatchStreamExt;
+use kube::{Api, Client, ResourceExt};
+use operator::render::PIPELINE_LABEL;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use tokio::sync::broadcast;
+
+type PodsByPipeline = HashMap<PipelineKey, BTreeMap<String, Arc<Pod>>>;
+
+#[derive(Default)]
+struct Stores {
+    pipelines: BTreeMap<PipelineKey, Arc<DynamicObject>>,
+    pods: PodsByPipeline,
+}
+
+/// The watch-fed stores.
+#[derive(Clone)]
+pub struct Cache {
+    stores: Arc<RwLock<Stores>>,
+    pipelines_ready: Arc<AtomicBool>,
+    pods_ready: Arc<AtomicBool>,
+    /// Pipelines as our writes left them, until the watch shows that version (or a later one).
+    written: Arc<Mutex<HashMap<PipelineKey, String>>>,
+    changes: broadcast::Sender<PipelineKey>,
+}
+
+fn key_of_pipeline(p: &DynamicObject) -> PipelineKey {
+    (p.namespace().unwrap_or_default(), p.name_any())
+}
+
+fn key_of_pod(p: &Pod) -> Option<PipelineKey> {
+    Some((p.namespace()?, p.labels().get(PIPELINE_LABEL)?.clone()))
+}
+
+fn lock_write(s: &RwLock<Stores>) -> std::sync::RwLockWriteGuard<'_, Stores> {
+    s.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Cache {
+    /// Starts the watches with the console's own `client`; the Pipelines' also feeds `index`.
+    pub fn follow(client: &Client, resource: ApiResource, index: Index) -> Self {
+        let (changes, _) = broadcast::channel(1024);
+        let cache = Cache {
+            stores: Arc::default(),
+            pipelines_ready: Arc::default(),
+            pods_ready: Arc::default(),
+            written: Arc::default(),
+            changes,
+        };
+        let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
+        let stream = watcher::watcher(api, watcher::Config::default()).default_backoff();
+        let me = cache.clone();
+        tokio::spawn(async move {
+            let mut fresh: Option<BTreeMap<PipelineKey, Arc<DynamicObject>>> = None;
+            futures::pin_mut!(stream);
+            while let Some(event) = stream.next().await {
+                let Ok(event) = event else { continue };
+                index.observe(&event);
+                me.pipeline_event(event, &mut fresh);
+            }
+        });
+        let api: Api<Pod> = Api::all(client.clone());
+        let stream = watcher::watcher(api, watcher::Config::default().labels(PIPELINE_LABEL)).default_backoff();
+        let me = cache.clone();
+        tokio::spawn(async move {
+            let mut fresh: Option<PodsByPipeline> = None;
+            futures::pin_mut!(stream);
+            while let Some(event) = stream.next().await {
+                let Ok(event) = event else { continue };
+                me.pod_event(event, &mut fresh);
+            }
+        });
+        cache
+    }
+
+    fn announce(&self, key: PipelineKey) {
+        // Nobody listening is fine.
+        let _ = self.changes.send(key);
+    }
+
+    fn pipeline_event(
+        &self,
+        event: Event<DynamicObject>,
+        fresh: &mut Option<BTreeMap<PipelineKey, Arc<DynamicObject>>>,
+    ) {
+        match event {
+            Event::Init => *fresh = Some(BTreeMap::new()),
+            Event::InitApply(p) => {
+                fresh.get_or_insert_with(BTreeMap::new).insert(key_of_pipeline(&p), Arc::new(p));
+            }
+            Event::InitDone => {
+                let next = fresh.take().unwrap_or_default();
+                let old = std::mem::replace(&mut lock_write(&self.stores).pipelines, next.clone());
+                self.pipelines_ready.store(true, Ordering::Release);
+                // After a relist, whatever differs has changed.
+                for (k, p) in &next {
+                    if old.get(k).and_then(|o| o.resource_version()) != p.resource_version() {
+                        self.announce(k.clone());
+                    }
+                }
+                for k in old.keys().filter(|k| !next.contains_key(*k)) {
+                    self.announce(k.clone());
+                }
+            }
+            Event::Apply(p) => {
+                let key = key_of_pipeline(&p);
+                lock_write(&self.stores).pipelines.insert(key.clone(), Arc::new(p));
+                self.announce(key);
+            }
+            Event::Delete(p) => {
+                let key = key_of_pipeline(&p);
+                lock_write(&self.stores).pipelines.remove(&key);
+                self.announce(key);
+            }
+        }
+    }
+
+    fn pod_event(&self, event: Event<Pod>, fresh: &mut Option<PodsByPipeline>) {
+        match event {
+            Event::Init => *fresh = Some(HashMap::new()),
+            Event::InitApply(p) => {
+                if let Some(key) = key_of_pod(&p) {
+                    fresh.get_or_insert_with(HashMap::new).entry(key).or_default().insert(p.name_any(), Arc::new(p));
+                }
+            }
+            Event::InitDone => {
+                let next = fresh.take().unwrap_or_default();
+                let keys: Vec<PipelineKey> = {
+                    let mut stores = lock_write(&self.stores);
+                    let old = std::mem::replace(&mut stores.pods, next);
+                    old.into_keys().chain(stores.pods.keys().cloned()).collect()
+                };
+                self.pods_ready.store(true, Ordering::Release);
+                for k in keys {
+                    self.announce(k);
+                }
+            }
+            Event::Apply(p) => {
+                if let Some(key) = key_of_pod(&p) {
+                    lock_write(&self.stores).pods.entry(key.clone()).or_default().insert(p.name_any(), Arc::new(p));
+                    self.announce(key);
+                }
+            }
+            Event::Delete(p) => {
+                if let Some(key) = key_of_pod(&p) {
+                    let mut stores = lock_write(&self.stores);
+                    if let Some(pods) = stores.pods.get_mut(&key) {
+                        pods.remove(&p.name_any());
+                        if pods.is_empty() {
+                            stores.pods.remove(&key);
+                        }
+                    }
+                    drop(stores);
+                    self.announce(key);
+                }
+            }
+        }
+    }
+
+    fn stores(&self) -> std::sync::RwLockReadGuard<'_, Stores> {
+        self.stores.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether both watches have listed once.
+    pub fn ready(&self) -> bool {
+        self.pipelines_ready.load(Ordering::Acquire) && self.pods_ready.load(Ordering::Acquire)
+    }
+
+    /// Whether a write of ours is still ahead of what the watch has shown for `key`.
+    fn behind(&self, key: &PipelineKey, seen: Option<&DynamicObject>) -> bool {
+        let mut written = self.written.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(ours) = written.get(key) else { return false };
+        let caught_up = seen.and_then(|p| p.resource_version()).is_some_and(|rv| newer_or_same(&rv, ours));
+        if caught_up {
+            written.remove(key);
+        }
+        !caught_up
+    }
+
+    /// The pipeline `namespace/name`; None when the cache cannot tell (not synced yet, a write of
+    /// ours it has not seen, or a pipeline it has not seen — perhaps created a moment ago): then
+    /// ask Kubernetes.
+    pub fn pipeline(&self, namespace: &str, name: &str) -> Option<Arc<DynamicObject>> {
+        if !self.pipelines_ready.load(Ordering::Acquire) {
+            return None;
+        }
+        let key = (namespace.to_owned(), name.to_owned());
+        let seen = self.stores().pipelines.get(&key).cloned();
+        if self.behind(&key, seen.as_deref()) {
+            return None;
+        }
+        seen
+    }
+
+    /// Every pipeline for which `keep` holds, in order of namespace and name, skipping `skip`
+    /// and taking at most `take`; and how many there are in all. None until synced, or while a
+    /// write of ours is not in yet (then ask Kubernetes).
+    pub fn pipelines_page(
+        &self,
+        keep: impl Fn(&PipelineKey) -> bool,
+        skip: usize,
+        take: usize,
+    ) -> Option<(Vec<Arc<DynamicObject>>, usize)> {
+        if !self.pipelines_ready.load(Ordering::Acquire) || !self.written_all_seen() {
+            return None;
+        }
+        let stores = self.stores();
+        let mut total = 0;
+        let mut page = Vec::new();
+        for (k, p) in &stores.pipelines {
+            if keep(k) {
+                if total >= skip && page.len() < take {
+                    page.push(p.clone());
+                }
+                total += 1;
+            }
+        }
+        Some((page, total))
+    }
+
+    /// The namespaces that hold a pipeline, in order; None until synced.
+    pub fn namespaces(&self) -> Option<Vec<String>> {
+        if !self.pipelines_ready.load(Ordering::Acquire) {
+            return None;
+        }
+        let mut out: Vec<String> = Vec::new();
+        for (ns, _) in self.stores().pipelines.keys() {
+            if out.last() != Some(ns) {
+                out.push(ns.clone());
+            }
+        }
+        Some(out)
+    }
+
+    fn written_all_seen(&self) -> bool {
+        let keys: Vec<PipelineKey> =
+            self.written.lock().unwrap_or_else(std::sync::PoisonError::into_inner).keys().cloned().collect();
+        keys.iter().all(|k| {
+            let seen = self.stores().pipelines.get(k).cloned();
+            !self.behind(k, seen.as_deref())
+        })
+    }
+
+    /// The pods of pipeline `namespace/name`, or None until the pod watch is synced.
+    pub fn pods(&self, namespace: &str, name: &str) -> Option<Vec<Arc<Pod>>> {
+        if !self.pods_ready.load(Ordering::Acquire) {
+            return None;
+        }
+        let key = (namespace.to_owned(), name.to_owned());
+        Some(self.stores().pods.get(&key).map(|m| m.values().cloned().collect()).unwrap_or_default())
+    }
+
+    /// Notes a pipeline as one of our writes left it.
+    pub fn wrote(&self, p: &DynamicObject) {
+        if let Some(rv) = p.resource_version() {
+            let key = key_of_pipeline(p);
+            self.written.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key.clone(), rv);
+            self.announce(key);
+        }
+    }
+
+    /// Every change from now on: the pipeline it concerns (itself or one of its pods). A
+    /// receiver that lags far behind gets `Lagged` and should treat everything as changed.
+    pub fn changes(&self) -> broadcast::Receiver<PipelineKey> {
+        self.changes.subscribe()
+    }
+}
+
+/// Whether resource version `seen` is `ours` or later. Resource versions are opaque in
+/// Kubernetes' API; they are integers in every API server (etcd's revision), and when they are
+/// not this answers no, so the caller asks Kubernetes.
+fn newer_or_same(seen: &str, ours: &str) -> bool {
+    match (seen.parse::<u64>(), ours.parse::<u64>()) {
+        (Ok(s), Ok(o)) => s >= o,
+        _ => seen == ours,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::newer_or_same;
+
+    #[test]
+    fn resource_versions_compare_as_numbers_or_not_at_all() {
+        assert!(newer_or_same("12", "9"));
+        assert!(newer_or_same("9", "9"));
+        assert!(!newer_or_same("9", "12"));
+        assert!(!newer_or_same("abc", "12"));
+        assert!(newer_or_same("abc", "abc"));
+    }
+}
