@@ -1,12 +1,17 @@
 //! The Sidecar Console web UI. Compiled twice: with `ssr` into the server, which renders every
-//! page, and with `hydrate` into the browser's WebAssembly, which makes the pages interactive.
+//! page (each view is a URL that shows its content before, and without, JavaScript), and with
+//! `hydrate` into the browser's WebAssembly, which makes the pages interactive and live.
 
+pub mod api;
+pub mod components;
+pub mod error;
 pub mod pages;
 
+use components::theme::{ThemeToggle, EARLY_SCRIPT};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::StaticSegment;
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::{path, SsrMode};
 
 /// The name the site's script, WebAssembly and stylesheet are published under (`/pkg/NAME.*`).
 pub const OUTPUT_NAME: &str = "sidecar-console";
@@ -19,7 +24,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <script>{EARLY_SCRIPT}</script>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -30,20 +37,42 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The application: its routes and page frame.
+/// The application: its page frame and routes.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let cluster = OnceResource::new(api::cluster_name());
     view! {
         <Stylesheet id="leptos" href="/pkg/sidecar-console.css"/>
-        <Title text="Sidecar Console"/>
+        <Title formatter=|t: String| if t.is_empty() { "Sidecar Console".to_owned() } else { format!("{t} — Sidecar Console") }/>
         <Router>
+            <a class="skip" href="#main">"Skip to content"</a>
             <header class="topbar">
-                <a class="brand" href="/">"Sidecar Console"</a>
+                <A href="/pipelines" attr:class="brand">"Sidecar Console"</A>
+                <nav aria-label="Main">
+                    <A href="/pipelines">"Pipelines"</A>
+                    <A href="/validate">"Check a spec"</A>
+                </nav>
+                <span class="cluster" title="The Kubernetes cluster this console manages">
+                    <Suspense fallback=|| "…">
+                        {move || cluster.get().map(|c| match c {
+                            Ok(name) => name,
+                            Err(_) => "no cluster".to_owned(),
+                        })}
+                    </Suspense>
+                </span>
+                <ThemeToggle/>
             </header>
-            <main>
-                <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
-                    <Route path=StaticSegment("") view=pages::playground::Playground/>
+            <main id="main" tabindex="-1">
+                <Routes fallback=pages::not_found::NotFound>
+                    <Route path=path!("/validate") view=pages::playground::Playground/>
+                    <Route path=path!("/pipelines") view=pages::pipelines::Pipelines ssr=SsrMode::Async/>
+                    <Route path=path!("/pipelines/:namespace/:name") view=pages::pipeline::PipelinePage ssr=SsrMode::Async/>
+                    <Route
+                        path=path!("/pipelines/:namespace/:name/sidecars/:id")
+                        view=pages::sidecar::SidecarPage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
         </Router>

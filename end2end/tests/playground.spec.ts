@@ -2,7 +2,7 @@ import { test, expect, Page } from "@playwright/test";
 
 /** Waits until the page is hydrated: the buttons then respond. */
 async function hydrated(page: Page) {
-  await page.goto("/");
+  await page.goto("/validate");
   await page.waitForFunction(() => (window as any).__sidecarHydrated === true, null, { timeout: 20_000 });
 }
 

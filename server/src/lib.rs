@@ -30,10 +30,15 @@ pub fn leptos_options(site_root: &Path, addr: SocketAddr) -> LeptosOptions {
 pub fn router(options: LeptosOptions, api: api::ApiState) -> Router {
     let routes = generate_route_list(app::App);
     let shell_options = options.clone();
+    // The pages' server functions reach the same console as the REST handlers.
+    let console = api.clone();
+    let context = move || leptos::prelude::provide_context(console.clone());
     Router::new()
+        // The console opens on its pipelines.
+        .route("/", axum::routing::get(|| async { axum::response::Redirect::to("/pipelines") }))
         .nest("/api/v1", api::router(api))
-        .leptos_routes(&options, routes, move || app::shell(shell_options.clone()))
-        .fallback(leptos_axum::file_and_error_handler(app::shell))
+        .leptos_routes_with_context(&options, routes, context.clone(), move || app::shell(shell_options.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context(context, app::shell))
         .with_state(options)
         // The WebAssembly is about a third of its size with brotli.
         .layer(CompressionLayer::new())

@@ -125,11 +125,16 @@ async fn schema_is_served() {
 }
 
 #[tokio::test]
-async fn home_page_renders_the_playground() {
+async fn the_console_opens_on_its_pipelines_and_the_playground_has_its_own_page() {
     let base = start().await;
-    let resp = Client::new().get(&base).send().await.unwrap();
+    let plain = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let resp = plain.get(&base).send().await.unwrap();
+    assert!(resp.status().is_redirection(), "{}", resp.status());
+    assert_eq!(resp.headers()["location"], "/pipelines");
+    let resp = Client::new().get(format!("{base}/validate")).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let html = resp.text().await.unwrap();
+    assert!(html.contains("<title>Check a spec — Sidecar Console</title>"), "{html}");
     assert!(html.contains("Check a sidecar spec"), "{html}");
     assert!(html.contains("/pkg/sidecar-console.js"), "the page loads the hydration script");
     assert!(html.contains("data-verdict=\"valid\""), "the first example is checked on the server too");

@@ -19,12 +19,14 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
+        Some("bench") => bench(),
         Some("site") => Workspace::locate().and_then(|ws| ws.build_site().map(|_| ())),
         _ => {
             eprintln!(
                 "usage: cargo xtask run [--listen ADDR] [ARGS...]   build (release) and start the console\n       \
                  cargo xtask test                           run every test: unit, integration, browser\n       \
-                 cargo xtask site                           build the browser part into target/site"
+                 cargo xtask site                           build the browser part into target/site\n       \
+                 cargo xtask bench                          print the browser part's figures (sizes, time to interactive)"
             );
             return ExitCode::from(2);
         }
@@ -207,17 +209,7 @@ fn test() -> Result<()> {
     ws.cargo(&["build", "-p", "server"])?;
 
     // Browser tests against a real server on a free loopback port.
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
-    let addr = format!("127.0.0.1:{port}");
-    let bin = ws.target.join("debug/sidecar-console");
-    step(&format!("start {} on {addr}", bin.display()));
-    let server = Command::new(&bin)
-        .args(["--listen", &addr, "--ephemeral", "--embedded", "--cluster-listen", "127.0.0.1:0", "--site-root"])
-        .arg(&site)
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
-    let server = KillOnDrop(server);
-    wait_for_port(&addr, Duration::from_secs(30))?;
+    let (server, addr) = start_console(&ws.target.join("debug/sidecar-console"), &site)?;
     step("playwright test");
     let result = status(
         Command::new("npx")
@@ -229,6 +221,39 @@ fn test() -> Result<()> {
     result?;
     println!("\nxtask: every test passed in {:.0?}", started.elapsed());
     Ok(())
+}
+
+/// The browser part's figures: the site's sizes and the time to interactive, against a release
+/// server on the embedded cluster.
+fn bench() -> Result<()> {
+    let ws = Workspace::locate()?;
+    ensure_chromium()?;
+    ws.ensure_tools(true)?;
+    let site = ws.build_site()?;
+    ws.cargo(&["build", "-p", "server", "--release"])?;
+    let (server, addr) = start_console(&ws.target.join("release/sidecar-console"), &site)?;
+    step("node bench.mjs");
+    let result = status(
+        Command::new("node").arg("bench.mjs").arg(format!("http://{addr}")).arg(&site).current_dir(ws.end2end()),
+    );
+    drop(server);
+    result
+}
+
+/// Starts the console `bin` on a free loopback port, on an ephemeral embedded cluster; it stops
+/// when the handle is dropped.
+fn start_console(bin: &Path, site: &Path) -> Result<(KillOnDrop, String)> {
+    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
+    let addr = format!("127.0.0.1:{port}");
+    step(&format!("start {} on {addr}", bin.display()));
+    let server = Command::new(bin)
+        .args(["--listen", &addr, "--ephemeral", "--embedded", "--cluster-listen", "127.0.0.1:0", "--site-root"])
+        .arg(site)
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let server = KillOnDrop(server);
+    wait_for_port(&addr, Duration::from_secs(30))?;
+    Ok((server, addr))
 }
 
 struct KillOnDrop(Child);

@@ -1,3 +1,7 @@
 //! One module per page.
 
+pub mod not_found;
+pub mod pipeline;
+pub mod pipelines;
 pub mod playground;
+pub mod sidecar;

@@ -1,0 +1,52 @@
+//! One way every page waits for its data and shows a failure: loading text where the data goes,
+//! the failure's sentence in an alert, a page that says which thing was not found.
+
+use crate::error::ConsoleError;
+use leptos::prelude::*;
+
+/// The error view of a failed call: `what` names what could not be loaded.
+#[component]
+pub fn Failure(error: ConsoleError, #[prop(into)] what: String) -> impl IntoView {
+    if let ConsoleError::NotFound(sentence) = &error {
+        set_not_found();
+        return view! {
+            <section class="not-found">
+                <h1>"Not found"</h1>
+                <p role="alert">{capitalize(sentence)}"."</p>
+                <p><a href="/pipelines">"See all pipelines"</a></p>
+            </section>
+        }
+        .into_any();
+    }
+    view! {
+        <div class="alert" role="alert">
+            <strong>{format!("Could not load {what}.")}</strong>
+            " "
+            {capitalize(&error.to_string())}
+        </div>
+    }
+    .into_any()
+}
+
+/// Sets the response's status to 404 when rendering on the server.
+pub fn set_not_found() {
+    #[cfg(feature = "ssr")]
+    if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+        r.set_status(http::StatusCode::NOT_FOUND);
+    }
+}
+
+/// The sentence with a capital first letter.
+pub fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// The loading state of a section.
+#[component]
+pub fn Loading(#[prop(into)] what: String) -> impl IntoView {
+    view! { <p class="loading" role="status">{format!("Loading {what}…")}</p> }
+}

@@ -1,0 +1,11 @@
+//! Pieces the pages share.
+
+pub mod badge;
+pub mod copy;
+pub mod dialog;
+pub mod live;
+pub mod load;
+pub mod logs;
+pub mod tabs;
+pub mod theme;
+pub mod time;

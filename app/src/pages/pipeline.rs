@@ -1,0 +1,387 @@
+//! `/pipelines/{namespace}/{name}`: a pipeline's sidecars (default), its status, and its main
+//! container's logs (`?tab=status`, `?tab=logs`), live.
+
+use crate::api::{delete_sidecar, load_pipeline};
+use crate::components::badge::{Badge, HealthBadge, ReplicaDots, SidecarBadge};
+use crate::components::copy::CopyLink;
+use crate::components::dialog::{DeleteDialog, DeleteTarget};
+use crate::components::live::{follow, Live};
+use crate::components::load::{capitalize, Failure, Loading};
+use crate::components::logs::LogViewer;
+use crate::components::tabs::{Tab, TabList, TabPanel};
+use crate::components::time::Age;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use sidecar_api::{PipelineState, SidecarView, Tone};
+
+const TABS: [Tab; 3] = [
+    Tab { key: "sidecars", label: "Sidecars" },
+    Tab { key: "status", label: "Status" },
+    Tab { key: "logs", label: "Logs" },
+];
+
+/// The page.
+#[component]
+pub fn PipelinePage() -> impl IntoView {
+    let params = use_params_map();
+    let key = move || params.with(|p| (p.get("namespace").unwrap_or_default(), p.get("name").unwrap_or_default()));
+    let data = Resource::new(key, |(ns, name)| load_pipeline(ns, name));
+    view! {
+        <Transition fallback=|| view! { <Loading what="the pipeline"/> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(state) => view! { <Pipeline initial=state/> }.into_any(),
+                    Err(e) => {
+                        let (ns, name) = key();
+                        view! { <Title text=format!("{name} · {ns}")/> <Failure error=e what=format!("pipeline {ns}/{name}")/> }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The live frame: the live badge and "Copy link" beside the breadcrumb.
+#[component]
+pub fn LiveBadge(live: ReadSignal<Live>) -> impl IntoView {
+    view! {
+        <span class=move || format!("live {}", match live.get() { Live::Live => "on", Live::Ended => "off", _ => "wait" })
+            role="status"
+        >
+            <span class="dot" aria-hidden="true"></span>
+            {move || live.get().words()}
+        </span>
+    }
+}
+
+#[component]
+fn Pipeline(initial: PipelineState) -> impl IntoView {
+    let ns = initial.pipeline.namespace.clone();
+    let name = initial.pipeline.name.clone();
+    let state = RwSignal::new(initial);
+    let (gone, set_gone) = signal(None::<String>);
+    let live = follow::<PipelineState>(
+        {
+            let (ns, name) = (ns.clone(), name.clone());
+            move || format!("/api/v1/pipelines/{ns}/{name}/watch")
+        },
+        move |s| state.set(s),
+        move |e| set_gone.set(Some(e.error)),
+    );
+    let query = use_query_map();
+    let tab = Memo::new(move |_| {
+        let t = query.with(|q| q.get("tab")).unwrap_or_default();
+        TABS.iter().find(|x| x.key == t).map(|x| x.key).unwrap_or("sidecars")
+    });
+    let base = format!("/pipelines/{ns}/{name}");
+    let href = {
+        let base = base.clone();
+        move |k: &str| if k == "sidecars" { base.clone() } else { format!("{base}?tab={k}") }
+    };
+
+    // Delete: the dialog, the call, and what the page says afterwards.
+    let target = RwSignal::new(None::<DeleteTarget>);
+    let (notice, set_notice) = signal(None::<String>);
+    let remove = Action::new(|t: &DeleteTarget| {
+        let t = t.clone();
+        async move { (delete_sidecar(t.id.clone(), Some(t.etag.clone())).await, t) }
+    });
+    let (delete_error, set_delete_error) = signal(None::<String>);
+    Effect::new(move |_| {
+        if let Some((result, t)) = remove.value().get() {
+            match result {
+                Ok(_) => {
+                    target.set(None);
+                    set_delete_error.set(None);
+                    set_notice.set(Some(format!(
+                        "Sidecar {} was deleted from pipeline {}. The rollout removes it from every replica.",
+                        t.name, t.pipeline
+                    )));
+                }
+                Err(e) => set_delete_error.set(Some(capitalize(&e.to_string()))),
+            }
+        }
+    });
+    let busy = Signal::derive(move || remove.pending().get());
+    let (busy_r, set_busy) = signal(false);
+    Effect::new(move |_| set_busy.set(busy.get()));
+    let on_delete = Callback::new(move |t: DeleteTarget| {
+        set_delete_error.set(None);
+        remove.dispatch(t);
+    });
+
+    let header = move || {
+        let s = state.get();
+        let p = s.pipeline;
+        view! {
+            <div class="title-row">
+                <h1 class="mono">{p.name.clone()}</h1>
+                <p class="facts">
+                    {p.kind.clone()} " · " {format!("{}/{} ready", p.ready_replicas, p.replicas)} " · "
+                    {p.phase.clone().unwrap_or_else(|| "no phase yet".into())} " · "
+                    <HealthBadge health=p.health/>
+                </p>
+            </div>
+        }
+    };
+    let panel = {
+        let (ns, name) = (ns.clone(), name.clone());
+        move || match tab.get() {
+            "status" => view! { <StatusTab state=state/> }.into_any(),
+            "logs" => {
+                let pods =
+                    Signal::derive(move || state.with(|s| s.status.replicas.iter().map(|r| r.name.clone()).collect()));
+                view! {
+                    <h2 class="sr-only">"Logs"</h2>
+                    <LogViewer endpoint=format!("/api/v1/pipelines/{ns}/{name}/logs") replicas=pods of=format!("pipeline {name}")/>
+                }
+                .into_any()
+            }
+            _ => view! { <SidecarsTab state=state target=target namespace=ns.clone() name=name.clone()/> }.into_any(),
+        }
+    };
+    view! {
+        <Title text=format!("{name} · {ns}")/>
+        <section class="page">
+            <div class="crumb-row">
+                <nav class="crumbs" aria-label="Breadcrumb">
+                    <a href="/pipelines">"Pipelines"</a>
+                    <span aria-hidden="true">" › "</span>
+                    <a href=format!("/pipelines?namespace={ns}")>{ns.clone()}</a>
+                    <span aria-hidden="true">" › "</span>
+                    <span aria-current="page">{name.clone()}</span>
+                </nav>
+                <LiveBadge live/>
+                <CopyLink/>
+            </div>
+            {header}
+            {move || gone.get().map(|g| view! { <p class="alert" role="alert">{capitalize(&g)} ". It may have been deleted."</p> })}
+            {move || notice.get().map(|n| view! { <p class="notice" role="status">{n}</p> })}
+            <TabList label=format!("Pipeline {name}") tabs=TABS.to_vec() selected=tab href=href id="pipeline"/>
+            <TabPanel selected=tab id="pipeline">{panel}</TabPanel>
+        </section>
+        <DeleteDialog target on_delete busy=busy_r error=delete_error/>
+    }
+}
+
+/// Dots for a sidecar's replicas from its summary: ready ones green, the others in the tone of
+/// its state.
+fn dots(s: &SidecarView) -> Vec<(String, Tone, String)> {
+    let tone = sidecar_api::state_tone(&s.status);
+    let words = sidecar_api::state_words(&s.status);
+    (0..s.status.replicas)
+        .map(|i| {
+            if i < s.status.ready {
+                (format!("replica {}", i + 1), Tone::Good, "ready".to_owned())
+            } else {
+                (format!("replica {}", i + 1), if tone == Tone::Good { Tone::Busy } else { tone }, words.clone())
+            }
+        })
+        .collect()
+}
+
+#[component]
+fn SidecarsTab(
+    state: RwSignal<PipelineState>,
+    target: RwSignal<Option<DeleteTarget>>,
+    namespace: String,
+    name: String,
+) -> impl IntoView {
+    let add = format!("/pipelines/{namespace}/{name}/sidecars/new");
+    let rows = {
+        let (namespace, name) = (namespace.clone(), name.clone());
+        move || {
+            let s = state.get();
+            let replicas = s.pipeline.replicas.max(0) as usize;
+            if s.sidecars.is_empty() {
+                return view! {
+                    <div class="empty-state">
+                        <p><strong>"This pipeline has no sidecars yet."</strong></p>
+                        <p>
+                            "Add the first one with " <a href=format!("/pipelines/{namespace}/{name}/sidecars/new")>"Add sidecar"</a>
+                            ", or from the command line: "
+                            <code>{format!("sidecarctl create sidecar --pipeline {namespace}/{name} --spec my-sidecar.json")}</code>
+                        </p>
+                    </div>
+                }
+                .into_any();
+            }
+            let body = s
+                .sidecars
+                .iter()
+                .map(|sc| {
+                    let page = format!("/pipelines/{namespace}/{name}/sidecars/{}", sc.id);
+                    let trouble = format!("{page}?tab=troubleshoot");
+                    let failing = sidecar_api::state_tone(&sc.status) == Tone::Bad;
+                    let ports = sc.ports();
+                    let t = DeleteTarget {
+                        id: sc.id.clone(),
+                        name: sc.name.clone(),
+                        pipeline: format!("{namespace}/{name}"),
+                        replicas: replicas.max(sc.status.replicas),
+                        etag: sc.etag.clone(),
+                    };
+                    let status = sc.status.clone();
+                    view! {
+                        <tr data-sidecar=sc.name.clone()>
+                            <td class="mono" data-label="Name"><a href=page.clone()>{sc.name.clone()}</a></td>
+                            <td class="mono image" data-label="Image" title=sc.image.clone()>{sc.image.clone()}</td>
+                            <td class="mono" data-label="Ports">{if ports.is_empty() { "—".to_owned() } else { ports.join(", ") }}</td>
+                            <td data-label="Ready">
+                                {format!("{}/{}", sc.status.ready, sc.status.replicas)} " " <ReplicaDots replicas=dots(sc)/>
+                            </td>
+                            <td data-label="Status">
+                                {if failing {
+                                    view! { <a href=trouble class="status-link"><SidecarBadge summary=status/></a> }.into_any()
+                                } else {
+                                    view! { <SidecarBadge summary=status/> }.into_any()
+                                }}
+                            </td>
+                            <td data-label="Age"><Age at=sc.created_at.clone()/></td>
+                            <td class="actions" data-label="Actions">
+                                <a href=format!("{page}?tab=form") class="button secondary small" aria-label=format!("Edit {}", sc.name)>"Edit"</a>
+                                <button
+                                    type="button"
+                                    class="button danger small"
+                                    aria-label=format!("Delete {}", sc.name)
+                                    on:click=move |_| target.set(Some(t.clone()))
+                                >
+                                    "Delete"
+                                </button>
+                            </td>
+                        </tr>
+                    }
+                })
+                .collect_view();
+            view! {
+                <table class="list sidecars">
+                    <caption class="sr-only">{format!("Sidecars of pipeline {namespace}/{name}")}</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Name"</th>
+                            <th scope="col">"Image"</th>
+                            <th scope="col">"Ports"</th>
+                            <th scope="col">"Ready"</th>
+                            <th scope="col">"Status"</th>
+                            <th scope="col">"Age"</th>
+                            <th scope="col"><span class="sr-only">"Actions"</span></th>
+                        </tr>
+                    </thead>
+                    <tbody>{body}</tbody>
+                </table>
+            }
+            .into_any()
+        }
+    };
+    let rollout = move || {
+        let r = state.with(|s| s.status.rollout.clone());
+        (!r.complete && r.exists).then(|| {
+            view! {
+                <p class="notice" role="status">
+                    <Badge tone=Tone::Busy words="Rolling out"/>
+                    {format!(" {} of {} replicas updated, {} ready", r.updated, r.desired, r.ready)}
+                </p>
+            }
+        })
+    };
+    view! {
+        <h2 class="sr-only">"Sidecars"</h2>
+        <div class="toolbar"><a href=add class="button">"Add sidecar"</a></div>
+        {rollout}
+        {rows}
+    }
+}
+
+#[component]
+fn StatusTab(state: RwSignal<PipelineState>) -> impl IntoView {
+    move || {
+        let s = state.get();
+        let st = s.status;
+        let r = st.rollout.clone();
+        let conditions = if st.conditions.is_empty() {
+            view! { <p class="empty">"The operator has not reported conditions yet."</p> }.into_any()
+        } else {
+            let rows = st
+                .conditions
+                .iter()
+                .map(|c| {
+                    view! {
+                        <tr>
+                            <td data-label="Type">{c.type_.clone()}</td>
+                            <td data-label="Status">{c.status.clone()}</td>
+                            <td data-label="Reason">{c.reason.clone().unwrap_or_default()}</td>
+                            <td data-label="Message">{c.message.clone().unwrap_or_default()}</td>
+                            <td data-label="Since">{c.last_transition_time.clone().map(|t| view! { <Age at=t/> })}</td>
+                        </tr>
+                    }
+                })
+                .collect_view();
+            view! {
+                <table class="list">
+                    <caption class="sr-only">"Conditions"</caption>
+                    <thead><tr><th scope="col">"Type"</th><th scope="col">"Status"</th><th scope="col">"Reason"</th><th scope="col">"Message"</th><th scope="col">"Since"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            }
+            .into_any()
+        };
+        let replicas = if st.replicas.is_empty() {
+            view! { <p class="empty">"No replica exists yet."</p> }.into_any()
+        } else {
+            let rows = st
+                .replicas
+                .iter()
+                .map(|p| {
+                    view! {
+                        <tr>
+                            <td class="mono" data-label="Replica">{p.name.clone()}</td>
+                            <td class="mono" data-label="Node">{p.node.clone().unwrap_or_else(|| "—".into())}</td>
+                            <td data-label="Phase">{p.phase.clone()}</td>
+                            <td data-label="Ready">{format!("{}/{}", p.ready, p.containers)}</td>
+                            <td data-label="Restarts">{p.restarts}</td>
+                            <td data-label="Version">{if p.current { "current" } else { "previous (being replaced)" }}</td>
+                            <td data-label="Age">{p.created_at.clone().map(|t| view! { <Age at=t/> })}</td>
+                        </tr>
+                    }
+                })
+                .collect_view();
+            view! {
+                <table class="list">
+                    <caption class="sr-only">"Replicas"</caption>
+                    <thead><tr><th scope="col">"Replica"</th><th scope="col">"Node"</th><th scope="col">"Phase"</th><th scope="col">"Ready"</th><th scope="col">"Restarts"</th><th scope="col">"Version"</th><th scope="col">"Age"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            }
+            .into_any()
+        };
+        let rollout_words = if !r.exists {
+            "The workload does not exist yet.".to_owned()
+        } else if r.complete {
+            format!("Complete: all {} replicas run the current version.", r.desired)
+        } else {
+            format!(
+                "Rolling out: {} of {} replicas updated, {} ready, {} available.",
+                r.updated, r.desired, r.ready, r.available
+            )
+        };
+        let observed = match st.observed_generation {
+            Some(o) if o >= st.generation => "the operator has acted on the current spec".to_owned(),
+            Some(o) => format!("the operator has acted on generation {o} of {}", st.generation),
+            None => "the operator has not reported yet".to_owned(),
+        };
+        view! {
+            <h2>"Status"</h2>
+            <dl class="facts-list">
+                <dt>"Phase"</dt><dd>{s.pipeline.phase.clone().unwrap_or_else(|| "not reported".into())}</dd>
+                <dt>"Replicas"</dt><dd>{format!("{} desired, {} ready", s.pipeline.replicas, s.pipeline.ready_replicas)}</dd>
+                <dt>"Generation"</dt><dd>{format!("{} ({observed})", st.generation)}</dd>
+                <dt>{format!("Rollout ({} {})", r.kind, r.name)}</dt><dd>{rollout_words}</dd>
+            </dl>
+            <h3>"Conditions"</h3>
+            {conditions}
+            <h3>"Replicas"</h3>
+            {replicas}
+        }
+    }
+}

@@ -1,0 +1,405 @@
+//! `/pipelines/{namespace}/{name}/sidecars/{id}`: a sidecar's overview (default) and its
+//! troubleshooting view (`?tab=troubleshoot&replica=POD`), live.
+
+use crate::api::{delete_sidecar, load_sidecar};
+use crate::components::badge::{Badge, SidecarBadge};
+use crate::components::copy::CopyLink;
+use crate::components::dialog::{DeleteDialog, DeleteTarget};
+use crate::components::live::follow;
+use crate::components::load::{capitalize, Failure, Loading};
+use crate::components::logs::LogViewer;
+use crate::components::tabs::{Tab, TabList, TabPanel};
+use crate::components::time::Age;
+use crate::pages::pipeline::LiveBadge;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use serde_json::Value;
+use sidecar_api::{Diagnosis, Severity, SidecarState, Tone};
+
+const TABS: [Tab; 2] = [Tab { key: "overview", label: "Overview" }, Tab { key: "troubleshoot", label: "Troubleshoot" }];
+
+/// The page (or, at `…/sidecars/new`, how to add one).
+#[component]
+pub fn SidecarPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let pipeline = move || params.with(|p| (p.get("namespace").unwrap_or_default(), p.get("name").unwrap_or_default()));
+    let data = Resource::new(id, load_sidecar);
+    view! {
+        <Show when=move || id() != "new" fallback=move || { let (ns, name) = pipeline(); view! { <AddSidecar namespace=ns name=name/> } }>
+            <Transition fallback=|| view! { <Loading what="the sidecar"/> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(state) => view! { <Sidecar initial=state/> }.into_any(),
+                        Err(e) => {
+                            let (ns, name) = pipeline();
+                            view! {
+                                <Title text="Sidecar not found"/>
+                                <Failure error=e what=format!("sidecar {} of pipeline {ns}/{name}", id())/>
+                            }
+                            .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </Show>
+    }
+}
+
+/// How to add a sidecar, until the browser editor exists.
+#[component]
+fn AddSidecar(namespace: String, name: String) -> impl IntoView {
+    view! {
+        <Title text=format!("Add a sidecar · {namespace}/{name}")/>
+        <section class="page">
+            <nav class="crumbs" aria-label="Breadcrumb">
+                <a href="/pipelines">"Pipelines"</a><span aria-hidden="true">" › "</span>
+                <a href=format!("/pipelines/{namespace}/{name}")>{format!("{namespace}/{name}")}</a><span aria-hidden="true">" › "</span>
+                <span aria-current="page">"Add a sidecar"</span>
+            </nav>
+            <h1>{format!("Add a sidecar to {namespace}/{name}")}</h1>
+            <p>"Write the sidecar's spec as JSON (a Kubernetes container: name, image, ports, volumes, probes), check it on "
+                <a href="/validate">"Check a spec"</a> ", then add it with:"</p>
+            <pre class="command">{format!("sidecarctl create sidecar --pipeline {namespace}/{name} --spec my-sidecar.json")}</pre>
+            <p>"or " <code>{format!("POST /api/v1/pipelines/{namespace}/{name}/sidecars")}</code> " with the spec as the body. It appears in "
+                <a href=format!("/pipelines/{namespace}/{name}")>"the pipeline's sidecars"</a> " at once."</p>
+        </section>
+    }
+}
+
+fn text(v: &Value, ptr: &str) -> Option<String> {
+    v.pointer(ptr).map(|x| match x {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    })
+}
+
+fn list(v: &Value, ptr: &str) -> Vec<Value> {
+    v.pointer(ptr).and_then(Value::as_array).cloned().unwrap_or_default()
+}
+
+/// A probe in a sentence: "HTTP GET /ready on port 9901, after 5 s, every 10 s, timeout 1 s, 3 failures".
+fn probe_words(p: &Value) -> String {
+    let how = if let Some(h) = p.get("httpGet") {
+        format!(
+            "{} GET {} on port {}",
+            text(h, "/scheme").unwrap_or_else(|| "HTTP".into()),
+            text(h, "/path").unwrap_or_else(|| "/".into()),
+            text(h, "/port").unwrap_or_default()
+        )
+    } else if let Some(t) = p.get("tcpSocket") {
+        format!("TCP connect to port {}", text(t, "/port").unwrap_or_default())
+    } else if let Some(g) = p.get("grpc") {
+        format!("gRPC health check on port {}", text(g, "/port").unwrap_or_default())
+    } else if let Some(e) = p.get("exec") {
+        let cmd: Vec<String> = list(e, "/command").iter().filter_map(|c| c.as_str().map(str::to_owned)).collect();
+        format!("runs {}", cmd.join(" "))
+    } else {
+        "no handler".into()
+    };
+    let n = |k: &str, d: i64| p.get(k).and_then(Value::as_i64).unwrap_or(d);
+    format!(
+        "{how}, after {} s, every {} s, timeout {} s, {} failures",
+        n("initialDelaySeconds", 0),
+        n("periodSeconds", 10),
+        n("timeoutSeconds", 1),
+        n("failureThreshold", 3)
+    )
+}
+
+#[component]
+fn Sidecar(initial: SidecarState) -> impl IntoView {
+    let id = initial.sidecar.id.clone();
+    let ns = initial.pipeline.namespace.clone();
+    let pname = initial.pipeline.name.clone();
+    let name = initial.sidecar.name.clone();
+    let state = RwSignal::new(initial);
+    let (gone, set_gone) = signal(None::<String>);
+    let live = follow::<SidecarState>(
+        {
+            let id = id.clone();
+            move || format!("/api/v1/sidecars/{id}/watch")
+        },
+        move |s| state.set(s),
+        move |e| set_gone.set(Some(e.error)),
+    );
+    let query = use_query_map();
+    let asked = Memo::new(move |_| query.with(|q| q.get("tab")).unwrap_or_default());
+    let tab = Memo::new(move |_| {
+        let t = asked.get();
+        TABS.iter().find(|x| x.key == t).map(|x| x.key).unwrap_or("overview")
+    });
+    let base = format!("/pipelines/{ns}/{pname}/sidecars/{id}");
+    let href = {
+        let base = base.clone();
+        move |k: &str| if k == "overview" { base.clone() } else { format!("{base}?tab={k}") }
+    };
+
+    let target = RwSignal::new(None::<DeleteTarget>);
+    let remove = Action::new(|t: &DeleteTarget| {
+        let t = t.clone();
+        async move { delete_sidecar(t.id.clone(), Some(t.etag.clone())).await }
+    });
+    let (delete_error, set_delete_error) = signal(None::<String>);
+    let (deleted, set_deleted) = signal(false);
+    Effect::new(move |_| match remove.value().get() {
+        Some(Ok(_)) => {
+            target.set(None);
+            set_deleted.set(true);
+        }
+        Some(Err(e)) => set_delete_error.set(Some(capitalize(&e.to_string()))),
+        None => {}
+    });
+    let (busy, set_busy) = signal(false);
+    Effect::new(move |_| set_busy.set(remove.pending().get()));
+    let ask_delete = move |_| {
+        let s = state.get_untracked();
+        target.set(Some(DeleteTarget {
+            id: s.sidecar.id.clone(),
+            name: s.sidecar.name.clone(),
+            pipeline: format!("{}/{}", s.pipeline.namespace, s.pipeline.name),
+            replicas: (s.pipeline.replicas.max(0) as usize).max(s.sidecar.status.replicas),
+            etag: s.sidecar.etag.clone(),
+        }));
+    };
+    let on_delete = Callback::new(move |t: DeleteTarget| {
+        set_delete_error.set(None);
+        remove.dispatch(t);
+    });
+
+    let panel = {
+        let id = id.clone();
+        let name = name.clone();
+        move || match tab.get() {
+            "troubleshoot" => view! { <Troubleshoot state=state id=id.clone() name=name.clone()/> }.into_any(),
+            _ => view! { <Overview state=state editing=matches!(asked.get().as_str(), "form" | "json")/> }.into_any(),
+        }
+    };
+    let pipeline_href = format!("/pipelines/{ns}/{pname}");
+    view! {
+        <Title text=format!("{name} · {ns}/{pname}")/>
+        <section class="page">
+            <div class="crumb-row">
+                <nav class="crumbs" aria-label="Breadcrumb">
+                    <a href="/pipelines">"Pipelines"</a><span aria-hidden="true">" › "</span>
+                    <a href=format!("/pipelines?namespace={ns}")>{ns.clone()}</a><span aria-hidden="true">" › "</span>
+                    <a href=pipeline_href.clone()>{pname.clone()}</a><span aria-hidden="true">" › "</span>
+                    <span aria-current="page">{name.clone()}</span>
+                </nav>
+                <LiveBadge live/>
+                <CopyLink/>
+            </div>
+            <div class="title-row">
+                <h1 class="mono">{move || state.with(|s| s.sidecar.name.clone())}</h1>
+                <p class="facts">
+                    "in " <a href=pipeline_href.clone()>{format!("{ns}/{pname}")}</a> " · "
+                    {move || view! { <SidecarBadge summary=state.with(|s| s.sidecar.status.clone())/> }}
+                    " · " {move || state.with(|s| format!("{}/{} ready", s.sidecar.status.ready, s.sidecar.status.replicas))}
+                </p>
+                <div class="toolbar">
+                    <button type="button" class="button danger" on:click=ask_delete disabled=move || deleted.get()
+                        aria-label=format!("Delete {name}")>"Delete"</button>
+                </div>
+            </div>
+            {move || deleted.get().then(|| view! {
+                <p class="notice" role="status">"This sidecar was deleted; the rollout removes it from every replica. "
+                    <a href=pipeline_href.clone()>"Back to the pipeline"</a></p>
+            })}
+            {move || (gone.get().is_some() && !deleted.get()).then(|| view! {
+                <p class="alert" role="alert">"This sidecar no longer exists: someone deleted it. What is shown is its last state."</p>
+            })}
+            <TabList label=format!("Sidecar {name}") tabs=TABS.to_vec() selected=tab href=href id="sidecar"/>
+            <TabPanel selected=tab id="sidecar">{panel}</TabPanel>
+        </section>
+        <DeleteDialog target on_delete busy error=delete_error/>
+    }
+}
+
+#[component]
+fn Overview(state: RwSignal<SidecarState>, editing: bool) -> impl IntoView {
+    move || {
+        let s = state.get();
+        let sc = s.sidecar;
+        let spec = sc.spec.clone();
+        let cmd = |ptr: &str| -> Option<String> {
+            let parts: Vec<String> = list(&spec, ptr)
+                .iter()
+                .map(|c| c.as_str().map(str::to_owned).unwrap_or_else(|| c.to_string()))
+                .collect();
+            (!parts.is_empty()).then(|| parts.join(" "))
+        };
+        let volumes = list(&spec, "/volumes");
+        let mounts = list(&spec, "/volumeMounts")
+            .iter()
+            .map(|m| {
+                let vname = text(m, "/name").unwrap_or_default();
+                let cm = volumes
+                    .iter()
+                    .find(|v| v.get("name").and_then(Value::as_str) == Some(vname.as_str()))
+                    .and_then(|v| text(v, "/configMap/name"))
+                    .unwrap_or_default();
+                let ro = if m.get("readOnly").and_then(Value::as_bool).unwrap_or(false) { ", read-only" } else { "" };
+                view! { <li><code>{text(m, "/mountPath").unwrap_or_default()}</code> " ← ConfigMap " <code>{cm}</code> {format!(" (volume {vname}{ro})")}</li> }
+            })
+            .collect_view();
+        let env = list(&spec, "/env")
+            .iter()
+            .map(|e| {
+                let value = text(e, "/value")
+                    .unwrap_or_else(|| e.get("valueFrom").map(|v| format!("from {v}")).unwrap_or_default());
+                view! { <li><code>{text(e, "/name").unwrap_or_default()}</code> " = " <code>{value}</code></li> }
+            })
+            .collect_view();
+        let probes = ["livenessProbe", "readinessProbe", "startupProbe"]
+            .into_iter()
+            .filter_map(|k| spec.get(k).map(|p| (k, probe_words(p))))
+            .map(|(k, words)| view! { <li><strong>{k.trim_end_matches("Probe").to_owned()}</strong> ": " {words}</li> })
+            .collect_view();
+        let resources = spec.get("resources").map(|r| r.to_string());
+        let ports = sc.ports();
+        let json = serde_json::to_string_pretty(&spec).unwrap_or_default();
+        view! {
+            {editing.then(|| view! {
+                <p class="notice" role="status">"Editing in the browser is not in this version of the console. Change the spec with "
+                    <code>{format!("sidecarctl update sidecar --sidecar {} --spec FILE.json", sc.id)}</code> "."</p>
+            })}
+            <h2>"Overview"</h2>
+            <dl class="facts-list">
+                <dt>"Image"</dt><dd class="mono">{sc.image.clone()}</dd>
+                <dt>"Image pull policy"</dt><dd>{text(&spec, "/imagePullPolicy").unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Command"</dt><dd class="mono">{cmd("/command").unwrap_or_else(|| "the image's own".into())}</dd>
+                <dt>"Arguments"</dt><dd class="mono">{cmd("/args").unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Ports"</dt><dd class="mono">{if ports.is_empty() { "—".into() } else { ports.join(", ") }}</dd>
+                <dt>"Mounts"</dt><dd>{if volumes.is_empty() { view! { "—" }.into_any() } else { view! { <ul class="plain">{mounts}</ul> }.into_any() }}</dd>
+                <dt>"Environment"</dt><dd>{if spec.get("env").is_none() { view! { "—" }.into_any() } else { view! { <ul class="plain">{env}</ul> }.into_any() }}</dd>
+                <dt>"Probes"</dt><dd><ul class="plain">{probes}</ul></dd>
+                <dt>"Resources"</dt><dd class="mono">{resources.unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Created"</dt><dd><Age at=sc.created_at.clone() long=true/></dd>
+                <dt>"Updated"</dt><dd><Age at=sc.updated_at.clone() long=true/></dd>
+                <dt>"ID"</dt><dd class="mono">{sc.id.clone()}</dd>
+            </dl>
+            <h3>"Spec (JSON)"</h3>
+            <pre class="spec" tabindex="0" aria-label="The sidecar's spec as JSON">{json}</pre>
+        }
+    }
+}
+
+fn severity_tone(s: Severity) -> (Tone, &'static str) {
+    match s {
+        Severity::Error => (Tone::Bad, "Problem"),
+        Severity::Progress => (Tone::Busy, "In progress"),
+        Severity::Ok => (Tone::Good, "Healthy"),
+    }
+}
+
+fn diagnosis_card(d: Diagnosis) -> impl IntoView {
+    let (tone, word) = severity_tone(d.severity);
+    view! {
+        <article class=format!("diagnosis {}", tone.as_str()) data-reason=d.reason.clone()>
+            <h3><Badge tone words=word/> " " {d.title.clone()}</h3>
+            {(!d.reason.is_empty()).then(|| view! { <p class="reason">"Reason: " <code>{d.reason.clone()}</code></p> })}
+            {d.detail.clone().map(|x| view! { <p class="kubelet"><span>"Kubernetes says: "</span><q>{x}</q></p> })}
+            {(!d.hints.is_empty()).then(|| view! { <ul>{d.hints.iter().map(|h| view! { <li>{h.clone()}</li> }).collect_view()}</ul> })}
+            {d.command.clone().map(|c| view! { <pre class="command">{c}</pre> })}
+            {(!d.replicas.is_empty()).then(|| view! { <p class="replicas">"Replicas: " {d.replicas.join(", ")}</p> })}
+            {(!d.log_tail.is_empty()).then(|| view! {
+                <p>"Last lines of the previous run:"</p>
+                <pre class="log-tail">{d.log_tail.join("\n")}</pre>
+            })}
+        </article>
+    }
+}
+
+#[component]
+fn Troubleshoot(state: RwSignal<SidecarState>, id: String, name: String) -> impl IntoView {
+    let diagnosis = move || state.with(|s| s.diagnosis.clone()).into_iter().map(diagnosis_card).collect_view();
+    let replicas = move || {
+        let rs = state.with(|s| s.replicas.clone());
+        if rs.is_empty() {
+            return view! { <p class="empty">"No replica runs this sidecar yet."</p> }.into_any();
+        }
+        let rows = rs
+            .into_iter()
+            .map(|r| {
+                let last = r.last_termination.as_ref().map(|t| {
+                    format!(
+                        "exit code {}{}",
+                        t.exit_code,
+                        t.reason.as_ref().map(|x| format!(" ({x})")).unwrap_or_default()
+                    )
+                });
+                let tone = if r.ready {
+                    Tone::Good
+                } else if r.reason.as_deref().is_some_and(|x| x.contains("BackOff") || x.starts_with("Err")) {
+                    Tone::Bad
+                } else {
+                    Tone::Busy
+                };
+                view! {
+                    <tr>
+                        <td class="mono" data-label="Replica">{r.replica.clone()}</td>
+                        <td class="mono" data-label="Node">{r.node.clone().unwrap_or_else(|| "—".into())}</td>
+                        <td data-label="State"><Badge tone words=r.state.clone()/></td>
+                        <td class="mono" data-label="Reason">{r.reason.clone().unwrap_or_else(|| "—".into())}</td>
+                        <td data-label="Message">{r.message.clone().unwrap_or_default()}</td>
+                        <td data-label="Ready">{if r.ready { "yes" } else { "no" }}</td>
+                        <td data-label="Restarts">{r.restart_count}</td>
+                        <td data-label="Last termination">{last.unwrap_or_else(|| "—".into())}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <table class="list">
+                <caption class="sr-only">"The sidecar in each replica"</caption>
+                <thead><tr><th scope="col">"Replica"</th><th scope="col">"Node"</th><th scope="col">"State"</th><th scope="col">"Reason"</th>
+                    <th scope="col">"Message"</th><th scope="col">"Ready"</th><th scope="col">"Restarts"</th><th scope="col">"Last termination"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }
+        .into_any()
+    };
+    let events = move || {
+        let es = state.with(|s| s.events.clone());
+        if es.is_empty() {
+            return view! { <p class="empty">"No events about this sidecar."</p> }.into_any();
+        }
+        let rows = es
+            .into_iter()
+            .take(50)
+            .map(|e| {
+                view! {
+                    <tr class=if e.type_ == "Warning" { "warning" } else { "" }>
+                        <td data-label="Last seen">{e.last_seen.clone().map(|t| view! { <Age at=t/> })}</td>
+                        <td data-label="Type">{e.type_.clone()}</td>
+                        <td class="mono" data-label="Reason">{e.reason.clone()}</td>
+                        <td class="mono" data-label="Replica">{e.replica.clone()}</td>
+                        <td data-label="Message">{e.message.clone()}{(e.count > 1).then(|| format!(" (×{})", e.count))}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <table class="list">
+                <caption class="sr-only">"Events, newest first"</caption>
+                <thead><tr><th scope="col">"Last seen"</th><th scope="col">"Type"</th><th scope="col">"Reason"</th><th scope="col">"Replica"</th><th scope="col">"Message"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }
+        .into_any()
+    };
+    let pods = Signal::derive(move || {
+        state.with(|s| s.replicas.iter().filter(|r| r.state != "Absent").map(|r| r.replica.clone()).collect())
+    });
+    view! {
+        <h2>"Diagnosis"</h2>
+        <div class="diagnoses" aria-live="polite">{diagnosis}</div>
+        <h2>"Replicas"</h2>
+        {replicas}
+        <h2>"Events"</h2>
+        {events}
+        <h2>"Logs"</h2>
+        <LogViewer endpoint=format!("/api/v1/sidecars/{id}/logs") replicas=pods of=format!("sidecar {name}")/>
+    }
+}

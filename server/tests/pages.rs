@@ -1,0 +1,157 @@
+//! The console's pages as a browser without JavaScript gets them: server-rendered with their
+//! data, the right status codes, and the live streams they open, over the embedded cluster with
+//! its demo data.
+
+use emulator::kubectl::Kubectl;
+use futures::StreamExt;
+use reqwest::{Client, StatusCode};
+use serde_json::Value;
+use std::time::Duration;
+
+struct Console {
+    base: String,
+    http: Client,
+    _kubectl: Kubectl,
+}
+
+async fn start() -> Console {
+    let kubectl = Kubectl::temporary();
+    let cluster = server::embedded::start(None, "127.0.0.1:0".parse().expect("addr"), kubectl.kubeconfig(), true)
+        .await
+        .expect("the embedded cluster starts");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let site = std::env::temp_dir().join("sidecar-console-test-site");
+    let app = server::router(
+        server::leptos_options(&site, addr),
+        server::api::ApiState::new(cluster.client.clone(), "embedded demo cluster"),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Console { base: format!("http://{addr}"), http: Client::new(), _kubectl: kubectl }
+}
+
+impl Console {
+    async fn page(&self, path: &str) -> (StatusCode, String) {
+        let resp = self.http.get(format!("{}{path}", self.base)).send().await.expect("request");
+        (resp.status(), resp.text().await.expect("body"))
+    }
+
+    async fn json(&self, path: &str) -> Value {
+        self.http.get(format!("{}/api/v1{path}", self.base)).send().await.expect("request").json().await.expect("json")
+    }
+
+    /// The ID of the demo sidecar `name` of `pipeline`, once the pipeline's replicas are listed.
+    async fn sidecar(&self, pipeline: &str, name: &str) -> Value {
+        for _ in 0..100 {
+            let list = self.json(&format!("/pipelines/{pipeline}/sidecars")).await;
+            if let Some(s) = list.as_array().into_iter().flatten().find(|s| s["name"] == name) {
+                if s["status"]["replicas"].as_u64().unwrap_or(0) > 0 {
+                    return s.clone();
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no sidecar {name} in {pipeline}");
+    }
+}
+
+#[tokio::test]
+async fn pages_carry_their_data_without_javascript() {
+    let c = start().await;
+    let (status, html) = c.page("/pipelines").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("embedded demo cluster"), "the frame says which cluster");
+    for name in ["app-logs", "audit-logs", "web-access", "node-metrics", "traces"] {
+        assert!(html.contains(&format!("/{name}\">{name}</a>")), "{name} is listed with a link");
+    }
+    let (_, html) = c.page("/pipelines?namespace=observability").await;
+    assert!(html.contains("traces") && !html.contains("app-logs"), "the filter is applied on the server");
+
+    let (status, html) = c.page("/pipelines/logging/app-logs").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<title>app-logs · logging — Sidecar Console</title>"));
+    assert!(html.contains("envoy-proxy") && html.contains("envoyproxy/envoy:v1.31.0"));
+    assert!(html.contains("aria-label=\"Delete envoy-proxy\""));
+
+    let otel = c.sidecar("observability/traces", "otel-agent").await;
+    let id = otel["id"].as_str().expect("id");
+    for _ in 0..100 {
+        let (status, html) = c.page(&format!("/pipelines/observability/traces/sidecars/{id}?tab=troubleshoot")).await;
+        assert_eq!(status, StatusCode::OK);
+        if html.contains("ImagePullBackOff") {
+            assert!(html.contains("otel-agent"));
+            assert!(html.contains("Image cannot be pulled"));
+            assert!(html
+                .contains("The cluster cannot pull the image registry.example.com/observability/otel-agent:0.104.0"));
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the troubleshoot tab never showed the diagnosis");
+}
+
+#[tokio::test]
+async fn unknown_pipelines_and_sidecars_answer_404_pages_that_say_which() {
+    let c = start().await;
+    let (status, html) = c.page("/pipelines/logging/nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("Pipeline \"nope\" not found in namespace \"logging\""), "{html}");
+    let (status, html) = c.page("/pipelines/logging/app-logs/sidecars/no-such-id").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("Sidecar \"no-such-id\" not found"));
+    let (status, _) = c.page("/no/such/page").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// Reads server-sent events until one named `name` arrives; its data.
+async fn next_event(
+    body: &mut (impl futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
+    buf: &mut String,
+    name: &str,
+) -> Value {
+    loop {
+        while let Some(end) = buf.find("\n\n") {
+            let event: String = buf.drain(..end + 2).collect();
+            let kind = event.lines().find_map(|l| l.strip_prefix("event:")).map(str::trim).unwrap_or("");
+            let data: String = event.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim).collect();
+            if kind == name {
+                return serde_json::from_str(&data).expect("json data");
+            }
+        }
+        let chunk = tokio::time::timeout(Duration::from_secs(10), body.next()).await.expect("an event in time");
+        buf.push_str(&String::from_utf8_lossy(&chunk.expect("stream open").expect("chunk")));
+    }
+}
+
+#[tokio::test]
+async fn a_pipelines_live_stream_sends_each_change() {
+    let c = start().await;
+    let resp = c.http.get(format!("{}/api/v1/pipelines/logging/web-access/watch", c.base)).send().await.expect("watch");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut body = resp.bytes_stream();
+    let mut buf = String::new();
+    let first = next_event(&mut body, &mut buf, "state").await;
+    assert_eq!(first["pipeline"]["name"], "web-access");
+    let before = first["sidecars"].as_array().map(Vec::len).unwrap_or(0);
+
+    let created = c
+        .http
+        .post(format!("{}/api/v1/pipelines/logging/web-access/sidecars", c.base))
+        .json(&serde_json::json!({"name": "watched", "image": "nginx:1.27"}))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.status(), StatusCode::CREATED);
+    loop {
+        let state = next_event(&mut body, &mut buf, "state").await;
+        let names: Vec<&str> =
+            state["sidecars"].as_array().into_iter().flatten().filter_map(|s| s["name"].as_str()).collect();
+        if names.contains(&"watched") {
+            assert_eq!(names.len(), before + 1);
+            break;
+        }
+    }
+
+    let missing = c.http.get(format!("{}/api/v1/pipelines/logging/nope/watch", c.base)).send().await.expect("watch");
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
