@@ -2,6 +2,9 @@
 //! page (each view is a URL that shows its content before, and without, JavaScript), and with
 //! `hydrate` into the browser's WebAssembly, which makes the pages interactive and live.
 
+// The pages' view types nest deeply (one type per branch, instead of boxed views).
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 pub mod error;

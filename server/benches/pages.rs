@@ -16,6 +16,10 @@ use emulator::Emulator;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
+// As in the `sidecar-console` binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CONNECTIONS: usize = 32;
 const RUN: Duration = Duration::from_secs(5);
 const SEQUENTIAL: usize = 200;

@@ -6,6 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The Sidecar Console: a web console and REST API for pipeline sidecars.
 #[derive(Debug, Parser)]
 #[command(name = "sidecar-console", version, args_conflicts_with_subcommands = true)]

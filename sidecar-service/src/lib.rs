@@ -281,7 +281,8 @@ impl Sidecars {
             return Err(ServiceError::BadRequest("a pipeline name is required".into()));
         }
         if let Some(ns) = namespace {
-            return self.healthy_view(caller, &self.pipeline(caller, ns, name, false).await?).await;
+            let p = self.pipeline(caller, ns, name, false).await?;
+            return self.healthy_view(caller, &p).await;
         }
         let found = pipelines(&caller.client, None)
             .list(&ListParams::default().fields(&format!("metadata.name={name}")))
@@ -304,14 +305,15 @@ impl Sidecars {
         namespace: &str,
         name: &str,
         fresh: bool,
-    ) -> Result<DynamicObject, ServiceError> {
+    ) -> Result<Arc<DynamicObject>, ServiceError> {
         let not_found = || ServiceError::PipelineNotFound { name: name.into(), namespace: Some(namespace.into()) };
         if let (Some(cache), true, false) = (&self.cache, caller.trusted, fresh) {
+            // Shared with the cache, not copied: a read does not clone the pipeline.
             if let Some(p) = cache.pipeline(namespace, name) {
-                return Ok(DynamicObject::clone(&p));
+                return Ok(p);
             }
         }
-        pipelines(&caller.client, Some(namespace)).get(name).await.map_err(|e| {
+        pipelines(&caller.client, Some(namespace)).get(name).await.map(Arc::new).map_err(|e| {
             if is_not_found(&e) {
                 not_found()
             } else {
@@ -327,7 +329,8 @@ impl Sidecars {
         namespace: &str,
         name: &str,
     ) -> Result<PipelineView, ServiceError> {
-        self.healthy_view(caller, &self.pipeline(caller, namespace, name, false).await?).await
+        let p = self.pipeline(caller, namespace, name, false).await?;
+        self.healthy_view(caller, &p).await
     }
 
     pub(crate) async fn pods(&self, caller: &Caller, p: &PipelineRef) -> Result<Vec<Arc<Pod>>, ServiceError> {
@@ -364,7 +367,7 @@ impl Sidecars {
 
     /// Where sidecar `id` is: the index's pipeline read for the caller (see [`Self::pipeline`]
     /// for `fresh`), else every pipeline the caller can list.
-    async fn find(&self, caller: &Caller, id: &str, fresh: bool) -> Result<(DynamicObject, Ident), ServiceError> {
+    async fn find(&self, caller: &Caller, id: &str, fresh: bool) -> Result<(Arc<DynamicObject>, Ident), ServiceError> {
         if let Some((ns, name)) = self.index.get(id) {
             match self.pipeline(caller, &ns, &name, fresh).await {
                 Ok(p) => {
@@ -380,7 +383,7 @@ impl Sidecars {
         for p in all.items {
             if let Some(i) = idents(&p).into_iter().find(|i| i.id == id) {
                 self.index.put(&p);
-                return Ok((p, i));
+                return Ok((Arc::new(p), i));
             }
         }
         Err(ServiceError::SidecarNotFound(id.into()))
@@ -539,7 +542,7 @@ impl Sidecars {
         id: &str,
         base: &Ident,
         proposed: Option<&Value>,
-    ) -> Result<(DynamicObject, Ident), ServiceError> {
+    ) -> Result<(Arc<DynamicObject>, Ident), ServiceError> {
         match self.find(caller, id, true).await {
             Ok((p, i)) if i.spec == base.spec && i.name == base.name => Ok((p, i)),
             Ok((p, i)) => {

@@ -2,6 +2,7 @@
 //! the failure's sentence in an alert, a page that says which thing was not found.
 
 use crate::error::ConsoleError;
+use leptos::either::Either;
 use leptos::prelude::*;
 
 /// The error view of a failed call: `what` names what could not be loaded.
@@ -9,23 +10,21 @@ use leptos::prelude::*;
 pub fn Failure(error: ConsoleError, #[prop(into)] what: String) -> impl IntoView {
     if let ConsoleError::NotFound(sentence) = &error {
         set_not_found();
-        return view! {
+        return Either::Left(view! {
             <section class="not-found">
                 <h1>"Not found"</h1>
                 <p role="alert">{capitalize(sentence)}"."</p>
                 <p><a href="/pipelines">"See all pipelines"</a></p>
             </section>
-        }
-        .into_any();
+        });
     }
-    view! {
+    Either::Right(view! {
         <div class="alert" role="alert">
             <strong>{format!("Could not load {what}.")}</strong>
             " "
             {capitalize(&error.to_string())}
         </div>
-    }
-    .into_any()
+    })
 }
 
 /// Sets the response's status to 404 when rendering on the server.

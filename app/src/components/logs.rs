@@ -2,6 +2,7 @@
 //! lines, follow on/off and the previous run, all in the URL; the lines come as server-sent
 //! events and only in the browser.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_router::hooks::query_signal_with_options;
 use leptos_router::NavigateOptions;
@@ -145,10 +146,10 @@ pub fn LogViewer(
             {move || {
                 let all = lines.get();
                 if all.is_empty() {
-                    return view! { <p class="empty">"No log lines yet."</p> }.into_any();
+                    return Either::Left(view! { <p class="empty">"No log lines yet."</p> });
                 }
                 let multi = multi();
-                all.into_iter()
+                Either::Right(all.into_iter()
                     .map(|l| {
                         view! {
                             <div class="line">
@@ -157,8 +158,7 @@ pub fn LogViewer(
                             </div>
                         }
                     })
-                    .collect_view()
-                    .into_any()
+                    .collect_view())
             }}
         </div>
     }

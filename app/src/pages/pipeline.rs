@@ -10,6 +10,7 @@ use crate::components::load::{capitalize, Failure, Loading};
 use crate::components::logs::LogViewer;
 use crate::components::tabs::{Tab, TabList, TabPanel};
 use crate::components::time::Age;
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -31,10 +32,10 @@ pub fn PipelinePage() -> impl IntoView {
         <Transition fallback=|| view! { <Loading what="the pipeline"/> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(state) => view! { <Pipeline initial=state/> }.into_any(),
+                    Ok(state) => Either::Left(view! { <Pipeline initial=state/> }),
                     Err(e) => {
                         let (ns, name) = key();
-                        view! { <Title text=format!("{name} · {ns}")/> <Failure error=e what=format!("pipeline {ns}/{name}")/> }.into_any()
+                        Either::Right(view! { <Title text=format!("{name} · {ns}")/> <Failure error=e what=format!("pipeline {ns}/{name}")/> })
                     }
                 }
             })}
@@ -128,17 +129,18 @@ fn Pipeline(initial: PipelineState) -> impl IntoView {
     let panel = {
         let (ns, name) = (ns.clone(), name.clone());
         move || match tab.get() {
-            "status" => view! { <StatusTab state=state/> }.into_any(),
+            "status" => EitherOf3::A(view! { <StatusTab state=state/> }),
             "logs" => {
                 let pods =
                     Signal::derive(move || state.with(|s| s.status.replicas.iter().map(|r| r.name.clone()).collect()));
-                view! {
+                EitherOf3::B(view! {
                     <h2 class="sr-only">"Logs"</h2>
                     <LogViewer endpoint=format!("/api/v1/pipelines/{ns}/{name}/logs") replicas=pods of=format!("pipeline {name}")/>
-                }
-                .into_any()
+                })
             }
-            _ => view! { <SidecarsTab state=state target=target namespace=ns.clone() name=name.clone()/> }.into_any(),
+            _ => {
+                EitherOf3::C(view! { <SidecarsTab state=state target=target namespace=ns.clone() name=name.clone()/> })
+            }
         }
     };
     view! {
@@ -195,7 +197,7 @@ fn SidecarsTab(
             let s = state.get();
             let replicas = s.pipeline.replicas.max(0) as usize;
             if s.sidecars.is_empty() {
-                return view! {
+                return Either::Left(view! {
                     <div class="empty-state">
                         <p><strong>"This pipeline has no sidecars yet."</strong></p>
                         <p>
@@ -204,8 +206,7 @@ fn SidecarsTab(
                             <code>{format!("sidecarctl create sidecar --pipeline {namespace}/{name} --spec my-sidecar.json")}</code>
                         </p>
                     </div>
-                }
-                .into_any();
+                });
             }
             let body = s
                 .sidecars
@@ -233,9 +234,9 @@ fn SidecarsTab(
                             </td>
                             <td data-label="Status">
                                 {if failing {
-                                    view! { <a href=trouble class="status-link"><SidecarBadge summary=status/></a> }.into_any()
+                                    Either::Left(view! { <a href=trouble class="status-link"><SidecarBadge summary=status/></a> })
                                 } else {
-                                    view! { <SidecarBadge summary=status/> }.into_any()
+                                    Either::Right(view! { <SidecarBadge summary=status/> })
                                 }}
                             </td>
                             <td data-label="Age"><Age at=sc.created_at.clone()/></td>
@@ -254,7 +255,7 @@ fn SidecarsTab(
                     }
                 })
                 .collect_view();
-            view! {
+            Either::Right(view! {
                 <table class="list sidecars">
                     <caption class="sr-only">{format!("Sidecars of pipeline {namespace}/{name}")}</caption>
                     <thead>
@@ -270,8 +271,7 @@ fn SidecarsTab(
                     </thead>
                     <tbody>{body}</tbody>
                 </table>
-            }
-            .into_any()
+            })
         }
     };
     let rollout = move || {
@@ -300,7 +300,7 @@ fn StatusTab(state: RwSignal<PipelineState>) -> impl IntoView {
         let st = s.status;
         let r = st.rollout.clone();
         let conditions = if st.conditions.is_empty() {
-            view! { <p class="empty">"The operator has not reported conditions yet."</p> }.into_any()
+            Either::Left(view! { <p class="empty">"The operator has not reported conditions yet."</p> })
         } else {
             let rows = st
                 .conditions
@@ -317,17 +317,16 @@ fn StatusTab(state: RwSignal<PipelineState>) -> impl IntoView {
                     }
                 })
                 .collect_view();
-            view! {
+            Either::Right(view! {
                 <table class="list">
                     <caption class="sr-only">"Conditions"</caption>
                     <thead><tr><th scope="col">"Type"</th><th scope="col">"Status"</th><th scope="col">"Reason"</th><th scope="col">"Message"</th><th scope="col">"Since"</th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
-            }
-            .into_any()
+            })
         };
         let replicas = if st.replicas.is_empty() {
-            view! { <p class="empty">"No replica exists yet."</p> }.into_any()
+            Either::Left(view! { <p class="empty">"No replica exists yet."</p> })
         } else {
             let rows = st
                 .replicas
@@ -346,14 +345,13 @@ fn StatusTab(state: RwSignal<PipelineState>) -> impl IntoView {
                     }
                 })
                 .collect_view();
-            view! {
+            Either::Right(view! {
                 <table class="list">
                     <caption class="sr-only">"Replicas"</caption>
                     <thead><tr><th scope="col">"Replica"</th><th scope="col">"Node"</th><th scope="col">"Phase"</th><th scope="col">"Ready"</th><th scope="col">"Restarts"</th><th scope="col">"Version"</th><th scope="col">"Age"</th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
-            }
-            .into_any()
+            })
         };
         let rollout_words = if !r.exists {
             "The workload does not exist yet.".to_owned()

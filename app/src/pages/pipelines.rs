@@ -6,6 +6,7 @@ use crate::components::badge::HealthBadge;
 use crate::components::load::{Failure, Loading};
 use crate::components::logs::encode;
 use crate::components::time::Age;
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::query_signal_with_options;
@@ -49,10 +50,10 @@ pub fn Pipelines() -> impl IntoView {
     let table = move || {
         Suspend::new(async move {
             match data.await {
-                Ok(p) => {
-                    view! { <PipelineTable page=p namespace=namespace.get_untracked() q=q.get_untracked()/> }.into_any()
-                }
-                Err(e) => view! { <Failure error=e what="the pipelines"/> }.into_any(),
+                Ok(p) => Either::Left(
+                    view! { <PipelineTable page=p namespace=namespace.get_untracked() q=q.get_untracked()/> },
+                ),
+                Err(e) => Either::Right(view! { <Failure error=e what="the pipelines"/> }),
             }
         })
     };
@@ -113,20 +114,18 @@ pub fn Pipelines() -> impl IntoView {
 fn PipelineTable(page: PipelinePage, namespace: Option<String>, q: Option<String>) -> impl IntoView {
     if page.items.is_empty() {
         let filtered = namespace.is_some() || q.is_some();
-        return view! {
+        return Either::Left(view! {
             <div class="empty-state">
                 {if filtered {
-                    view! { <p>"No pipeline matches these filters. " <a href="/pipelines">"Show all pipelines"</a></p> }.into_any()
+                    Either::Left(view! { <p>"No pipeline matches these filters. " <a href="/pipelines">"Show all pipelines"</a></p> })
                 } else {
-                    view! {
+                    Either::Right(view! {
                         <p>"There are no pipelines in this cluster yet."</p>
                         <p>"Pipelines are created with Calyptia Core or " <code>"kubectl apply"</code> "; their sidecars are then managed here."</p>
-                    }
-                    .into_any()
+                    })
                 }}
             </div>
-        }
-        .into_any();
+        });
     }
     let rows = page
         .items
@@ -151,7 +150,7 @@ fn PipelineTable(page: PipelinePage, namespace: Option<String>, q: Option<String
     let (first, last) = ((page.page - 1) * page.per_page + 1, ((page.page - 1) * page.per_page + page.items.len()));
     let prev = (page.page > 1).then(|| page_href(&namespace, &q, page.page - 1));
     let next = (page.page < page.pages).then(|| page_href(&namespace, &q, page.page + 1));
-    view! {
+    Either::Right(view! {
         <table class="list">
             <caption class="sr-only">"Pipelines"</caption>
             <thead>
@@ -173,6 +172,5 @@ fn PipelineTable(page: PipelinePage, namespace: Option<String>, q: Option<String
             {prev.map(|h| view! { <a href=h rel="prev">"Previous page"</a> })}
             {next.map(|h| view! { <a href=h rel="next">"Next page"</a> })}
         </nav>
-    }
-    .into_any()
+    })
 }

@@ -1,6 +1,7 @@
 //! "Check a sidecar spec": type or paste a spec and see at once whether it is valid. The check
 //! runs in the browser with the same `spec` crate the server and the CLI use; nothing is sent.
 
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use sidecar_spec::{CheckError, FieldError};
@@ -49,36 +50,33 @@ pub fn Playground() -> impl IntoView {
     }
 }
 
-fn render_outcome(outcome: &Result<sidecar_spec::SidecarSpec, CheckError>) -> AnyView {
+fn render_outcome(outcome: &Result<sidecar_spec::SidecarSpec, CheckError>) -> impl IntoView {
     match outcome {
         Ok(spec) => {
             let defaulted = serde_json::to_string_pretty(spec).unwrap_or_default();
-            view! {
+            EitherOf3::A(view! {
                 <div class="verdict ok" data-verdict="valid">
                     <strong>"Valid."</strong>
                     " Sidecar "<code>{spec.name.clone()}</code>", with Kubernetes' defaults applied:"
                 </div>
                 <pre class="defaulted">{defaulted}</pre>
-            }
-            .into_any()
+            })
         }
-        Err(CheckError::Syntax(e)) => view! {
+        Err(CheckError::Syntax(e)) => EitherOf3::B(view! {
             <div class="verdict bad" data-verdict="syntax">
                 <strong>"Not JSON."</strong>
                 {format!(" Line {}, column {}: {}", e.line, e.column, e.message)}
             </div>
-        }
-        .into_any(),
+        }),
         Err(CheckError::Invalid(errors)) => {
             let count = errors.len();
             let rows = errors.iter().map(error_row).collect_view();
-            view! {
+            EitherOf3::C(view! {
                 <div class="verdict bad" data-verdict="invalid">
                     <strong>{if count == 1 { "1 problem".to_owned() } else { format!("{count} problems") }}</strong>
                 </div>
                 <ul class="errors">{rows}</ul>
-            }
-            .into_any()
+            })
         }
     }
 }

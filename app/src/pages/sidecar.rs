@@ -11,6 +11,7 @@ use crate::components::logs::LogViewer;
 use crate::components::tabs::{Tab, TabList, TabPanel};
 use crate::components::time::Age;
 use crate::pages::pipeline::LiveBadge;
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -31,14 +32,13 @@ pub fn SidecarPage() -> impl IntoView {
             <Transition fallback=|| view! { <Loading what="the sidecar"/> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(state) => view! { <Sidecar initial=state/> }.into_any(),
+                        Ok(state) => Either::Left(view! { <Sidecar initial=state/> }),
                         Err(e) => {
                             let (ns, name) = pipeline();
-                            view! {
+                            Either::Right(view! {
                                 <Title text="Sidecar not found"/>
                                 <Failure error=e what=format!("sidecar {} of pipeline {ns}/{name}", id())/>
-                            }
-                            .into_any()
+                            })
                         }
                     }
                 })}
@@ -172,8 +172,10 @@ fn Sidecar(initial: SidecarState) -> impl IntoView {
         let id = id.clone();
         let name = name.clone();
         move || match tab.get() {
-            "troubleshoot" => view! { <Troubleshoot state=state id=id.clone() name=name.clone()/> }.into_any(),
-            _ => view! { <Overview state=state editing=matches!(asked.get().as_str(), "form" | "json")/> }.into_any(),
+            "troubleshoot" => Either::Left(view! { <Troubleshoot state=state id=id.clone() name=name.clone()/> }),
+            _ => {
+                Either::Right(view! { <Overview state=state editing=matches!(asked.get().as_str(), "form" | "json")/> })
+            }
         }
     };
     let pipeline_href = format!("/pipelines/{ns}/{pname}");
@@ -271,8 +273,8 @@ fn Overview(state: RwSignal<SidecarState>, editing: bool) -> impl IntoView {
                 <dt>"Command"</dt><dd class="mono">{cmd("/command").unwrap_or_else(|| "the image's own".into())}</dd>
                 <dt>"Arguments"</dt><dd class="mono">{cmd("/args").unwrap_or_else(|| "—".into())}</dd>
                 <dt>"Ports"</dt><dd class="mono">{if ports.is_empty() { "—".into() } else { ports.join(", ") }}</dd>
-                <dt>"Mounts"</dt><dd>{if volumes.is_empty() { view! { "—" }.into_any() } else { view! { <ul class="plain">{mounts}</ul> }.into_any() }}</dd>
-                <dt>"Environment"</dt><dd>{if spec.get("env").is_none() { view! { "—" }.into_any() } else { view! { <ul class="plain">{env}</ul> }.into_any() }}</dd>
+                <dt>"Mounts"</dt><dd>{if volumes.is_empty() { Either::Left(view! { "—" }) } else { Either::Right(view! { <ul class="plain">{mounts}</ul> }) }}</dd>
+                <dt>"Environment"</dt><dd>{if spec.get("env").is_none() { Either::Left(view! { "—" }) } else { Either::Right(view! { <ul class="plain">{env}</ul> }) }}</dd>
                 <dt>"Probes"</dt><dd><ul class="plain">{probes}</ul></dd>
                 <dt>"Resources"</dt><dd class="mono">{resources.unwrap_or_else(|| "—".into())}</dd>
                 <dt>"Created"</dt><dd><Age at=sc.created_at.clone() long=true/></dd>
@@ -317,7 +319,7 @@ fn Troubleshoot(state: RwSignal<SidecarState>, id: String, name: String) -> impl
     let replicas = move || {
         let rs = state.with(|s| s.replicas.clone());
         if rs.is_empty() {
-            return view! { <p class="empty">"No replica runs this sidecar yet."</p> }.into_any();
+            return Either::Left(view! { <p class="empty">"No replica runs this sidecar yet."</p> });
         }
         let rows = rs
             .into_iter()
@@ -350,20 +352,19 @@ fn Troubleshoot(state: RwSignal<SidecarState>, id: String, name: String) -> impl
                 }
             })
             .collect_view();
-        view! {
+        Either::Right(view! {
             <table class="list">
                 <caption class="sr-only">"The sidecar in each replica"</caption>
                 <thead><tr><th scope="col">"Replica"</th><th scope="col">"Node"</th><th scope="col">"State"</th><th scope="col">"Reason"</th>
                     <th scope="col">"Message"</th><th scope="col">"Ready"</th><th scope="col">"Restarts"</th><th scope="col">"Last termination"</th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
-        }
-        .into_any()
+        })
     };
     let events = move || {
         let es = state.with(|s| s.events.clone());
         if es.is_empty() {
-            return view! { <p class="empty">"No events about this sidecar."</p> }.into_any();
+            return Either::Left(view! { <p class="empty">"No events about this sidecar."</p> });
         }
         let rows = es
             .into_iter()
@@ -380,14 +381,13 @@ fn Troubleshoot(state: RwSignal<SidecarState>, id: String, name: String) -> impl
                 }
             })
             .collect_view();
-        view! {
+        Either::Right(view! {
             <table class="list">
                 <caption class="sr-only">"Events, newest first"</caption>
                 <thead><tr><th scope="col">"Last seen"</th><th scope="col">"Type"</th><th scope="col">"Reason"</th><th scope="col">"Replica"</th><th scope="col">"Message"</th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
-        }
-        .into_any()
+        })
     };
     let pods = Signal::derive(move || {
         state.with(|s| s.replicas.iter().filter(|r| r.state != "Absent").map(|r| r.replica.clone()).collect())
