@@ -14,8 +14,7 @@ fn console() -> Result<(sidecar_service::Console, sidecar_service::Caller), Cons
     Ok((console, caller))
 }
 
-/// Pipelines per page of the listing.
-pub const PER_PAGE: usize = 50;
+pub use sidecar_api::PER_PAGE;
 
 /// A page of the pipelines, filtered by namespace and a search text.
 #[server]

@@ -205,3 +205,16 @@ test("an unknown pipeline or sidecar gets a 404 page that says which", async ({ 
   expect(sidecar.status()).toBe(404);
   expect(await sidecar.text()).toContain("00000000-0000-4000-8000-000000000000");
 });
+
+test("the pipelines list follows changes too", async ({ page, request }) => {
+  const pipeline = "logging/audit-logs";
+  await remove(request, pipeline, "listed");
+  await open(page, "/pipelines?namespace=logging");
+  const row = page.locator("tbody tr", { hasText: "audit-logs" });
+  await expect(row).toContainText("No sidecars");
+  const id = await create(request, pipeline, { name: "listed", image: "nginx:1.27" });
+  await expect(row).not.toContainText("No sidecars", { timeout: 2_000 });
+  await expect(row.locator('td[data-label="Sidecars"]')).toHaveText("1");
+  expect((await request.delete(`/api/v1/sidecars/${id}`)).status()).toBe(200);
+  await expect(row).toContainText("No sidecars", { timeout: 2_000 });
+});

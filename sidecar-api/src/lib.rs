@@ -79,6 +79,9 @@ impl PipelineView {
     }
 }
 
+/// Pipelines per page of a listing, unless asked otherwise.
+pub const PER_PAGE: usize = 50;
+
 /// One page of a pipeline listing.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

@@ -244,6 +244,20 @@ impl Sidecars {
         Ok(status::pod_events(&all, &pods))
     }
 
+    /// [`Self::pipeline_page`] now and after each change of any pipeline or pod, for as long as
+    /// the stream is read.
+    pub fn pipeline_pages(&self, caller: Caller, query: PipelineQuery) -> LiveStream<PipelinePage> {
+        let me = self.clone();
+        live(
+            self.changes(),
+            |_| true,
+            move || {
+                let (me, caller, query) = (me.clone(), caller.clone(), query.clone());
+                async move { me.pipeline_page(&caller, &query).await }
+            },
+        )
+    }
+
     /// [`Self::pipeline_state`] now and after each change, for as long as the stream is read; it
     /// ends after an error (the pipeline is gone, say).
     pub fn pipeline_states(&self, caller: Caller, namespace: String, name: String) -> LiveStream<PipelineState> {

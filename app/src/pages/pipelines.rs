@@ -3,6 +3,7 @@
 
 use crate::api::{list_namespaces, list_pipelines};
 use crate::components::badge::HealthBadge;
+use crate::components::live::follow;
 use crate::components::load::{Failure, Loading};
 use crate::components::logs::encode;
 use crate::components::time::Age;
@@ -51,7 +52,7 @@ pub fn Pipelines() -> impl IntoView {
         Suspend::new(async move {
             match data.await {
                 Ok(p) => Either::Left(
-                    view! { <PipelineTable page=p namespace=namespace.get_untracked() q=q.get_untracked()/> },
+                    view! { <LiveTable initial=p namespace=namespace.get_untracked() q=q.get_untracked()/> },
                 ),
                 Err(e) => Either::Right(view! { <Failure error=e what="the pipelines"/> }),
             }
@@ -108,6 +109,26 @@ pub fn Pipelines() -> impl IntoView {
             <Transition fallback=|| view! { <Loading what="pipelines"/> }>{table}</Transition>
         </section>
     }
+}
+
+/// The table, kept up to date by the listing's live stream (pipelines added, deleted, their
+/// replicas and health changing).
+#[component]
+fn LiveTable(initial: PipelinePage, namespace: Option<String>, q: Option<String>) -> impl IntoView {
+    let page = initial.page;
+    let state = RwSignal::new(initial);
+    let url = {
+        let mut url = format!("/api/v1/pipelines/watch?page={page}");
+        if let Some(ns) = namespace.as_deref() {
+            url.push_str(&format!("&namespace={}", encode(ns)));
+        }
+        if let Some(q) = q.as_deref() {
+            url.push_str(&format!("&q={}", encode(q)));
+        }
+        url
+    };
+    let _live = follow::<PipelinePage>(move || url.clone(), move |p| state.set(p), |_| {});
+    move || view! { <PipelineTable page=state.get() namespace=namespace.clone() q=q.clone()/> }
 }
 
 #[component]

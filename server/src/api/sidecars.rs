@@ -31,6 +31,7 @@ pub(super) fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(pipeline_events))
         .routes(routes!(pipeline_logs))
         .routes(routes!(pipeline_watch))
+        .routes(routes!(pipelines_watch))
         .routes(routes!(sidecar_state))
         .routes(routes!(sidecar_watch))
 }
@@ -339,6 +340,36 @@ async fn pipeline_watch(
     // A pipeline that does not exist answers 404 at once, not a stream that ends.
     s.sidecars.get_pipeline(&caller, &ns, &name).await?;
     Ok(live_events(s.sidecars.pipeline_states(caller, ns, name)))
+}
+
+/// `?namespace=&q=&page=` of the live pipeline listing.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct PageQuery {
+    /// Only this namespace.
+    namespace: Option<String>,
+    /// Only pipelines whose name (or `namespace/name`) contains this, ignoring case.
+    q: Option<String>,
+    /// The page, from 1.
+    page: Option<usize>,
+    /// Pipelines per page (at most 500; 50 when absent, as the console's pages).
+    #[serde(rename = "perPage")]
+    #[param(rename = "perPage")]
+    per_page: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/pipelines/watch", tag = "pipelines", params(PageQuery),
+    responses((status = 200, description = "Server-sent events: a `state` event (a PipelinePage) now and after each change",
+        content_type = "text/event-stream", body = sidecar_api::PipelinePage)))]
+/// `GET /pipelines/watch`: a page of the pipeline listing, live.
+async fn pipelines_watch(State(s): State<ApiState>, Query(q): Query<PageQuery>) -> Result<Response, ApiError> {
+    let query = sidecar_service::PipelineQuery {
+        namespace: q.namespace.filter(|n| !n.is_empty()),
+        search: q.q.filter(|n| !n.is_empty()),
+        page: q.page.unwrap_or(1),
+        per_page: q.per_page.unwrap_or(sidecar_api::PER_PAGE),
+    };
+    Ok(live_events(s.sidecars.pipeline_pages(caller(&s)?, query)))
 }
 
 /// A sidecar with its pipeline, replicas, events and diagnosis.
