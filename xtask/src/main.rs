@@ -47,8 +47,12 @@ struct Workspace {
 
 impl Workspace {
     fn locate() -> Result<Self> {
-        let root =
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().ok_or("cannot find the workspace root")?.to_path_buf();
+        // Where `cargo run` says this package is now, not where it was compiled: a build cache
+        // shared by two checkouts may hand one of them the other's xtask binary.
+        let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+        let root = manifest_dir.parent().ok_or("cannot find the workspace root")?.to_path_buf();
         let target = match std::env::var_os("CARGO_TARGET_DIR") {
             Some(t) => {
                 let t = PathBuf::from(t);

@@ -229,7 +229,7 @@ fn SidecarsTab(
                             <td class="mono" data-label="Name"><a href=page.clone()>{sc.name.clone()}</a></td>
                             <td class="mono image" data-label="Image" title=sc.image.clone()>{sc.image.clone()}</td>
                             <td class="mono" data-label="Ports">{if ports.is_empty() { "—".to_owned() } else { ports.join(", ") }}</td>
-                            <td data-label="Ready">
+                            <td class="inline" data-label="Ready">
                                 {format!("{}/{}", sc.status.ready, sc.status.replicas)} " " <ReplicaDots replicas=dots(sc)/>
                             </td>
                             <td data-label="Status">
@@ -240,7 +240,7 @@ fn SidecarsTab(
                                 }}
                             </td>
                             <td data-label="Age"><Age at=sc.created_at.clone()/></td>
-                            <td class="actions" data-label="Actions">
+                            <td class="actions inline" data-label="Actions">
                                 <a href=format!("{page}?tab=form") class="button secondary small" aria-label=format!("Edit {}", sc.name)>"Edit"</a>
                                 <button
                                     type="button"
