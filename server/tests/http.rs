@@ -152,3 +152,12 @@ async fn responses_are_compressed_when_the_client_accepts_it() {
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.headers().get("content-encoding").map(|v| v.to_str().unwrap()), Some("gzip"));
 }
+
+#[tokio::test]
+async fn without_a_cluster_the_sidecar_api_answers_503() {
+    let base = start().await;
+    let resp = Client::new().get(format!("{base}/api/v1/pipelines")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"], "the console is not connected to a Kubernetes cluster");
+}

@@ -49,6 +49,9 @@ pub enum ServiceError {
     /// The request is not well-formed (outside the spec).
     #[error("{0}")]
     BadRequest(String),
+    /// The console has no cluster to act on.
+    #[error("{0}")]
+    Unavailable(String),
     /// Kubernetes refused the caller (401/403) or failed.
     #[error("{message}")]
     Kubernetes {
@@ -110,6 +113,7 @@ impl ServiceError {
             ServiceError::Ambiguous { .. } | ServiceError::BadRequest(_) | ServiceError::Syntax(_) => 400,
             ServiceError::Invalid(_) => 422,
             ServiceError::Conflict { .. } => 409,
+            ServiceError::Unavailable(_) => 503,
             ServiceError::Kubernetes { code: Some(c), .. } if (400..500).contains(c) => *c,
             ServiceError::Kubernetes { .. } => 502,
         }

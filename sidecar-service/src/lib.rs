@@ -187,10 +187,10 @@ impl Console {
 
     /// Who a request acts as. Without authentication every request acts as the console itself.
     pub fn caller(&self) -> Result<Caller, ServiceError> {
-        let client = self.client.clone().ok_or_else(|| ServiceError::Kubernetes {
-            code: Some(503),
-            message: "the console is not connected to a Kubernetes cluster".into(),
-        })?;
+        let client = self
+            .client
+            .clone()
+            .ok_or_else(|| ServiceError::Unavailable("the console is not connected to a Kubernetes cluster".into()))?;
         Ok(Caller { client, trusted: true })
     }
 }
