@@ -63,3 +63,72 @@ pub async fn cluster_name() -> Result<String, ConsoleError> {
     let (console, _) = console()?;
     Ok(console.cluster.clone())
 }
+
+/// What the sidecar editor starts from: the pipeline, the sidecar being edited (none when one is
+/// added), and the ConfigMaps a sidecar of that pipeline can mount.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EditorSeed {
+    /// The pipeline.
+    pub pipeline: sidecar_api::PipelineView,
+    /// The sidecar as stored, with its ETag.
+    pub sidecar: Option<sidecar_api::SidecarView>,
+    /// The ConfigMaps of the pipeline's namespace, with their keys.
+    pub config_maps: Vec<sidecar_api::ConfigMapView>,
+}
+
+/// Loads what the editor needs; `id` is the sidecar to edit, `None` to add one.
+#[server]
+pub async fn load_editor(namespace: String, name: String, id: Option<String>) -> Result<EditorSeed, ConsoleError> {
+    let (console, caller) = console()?;
+    let pipeline = console.sidecars.get_pipeline(&caller, &namespace, &name).await?;
+    let sidecar = match id {
+        Some(id) => Some(own_sidecar(&console, &caller, &namespace, &name, &id).await?),
+        None => None,
+    };
+    let config_maps = console.sidecars.config_maps(&caller, &namespace, &name).await?;
+    Ok(EditorSeed { pipeline, sidecar, config_maps })
+}
+
+/// Sidecar `id`, which must belong to pipeline `namespace/name` (a link may be edited by hand).
+#[cfg(feature = "ssr")]
+async fn own_sidecar(
+    console: &sidecar_service::Console,
+    caller: &sidecar_service::Caller,
+    namespace: &str,
+    name: &str,
+    id: &str,
+) -> Result<sidecar_api::SidecarView, ConsoleError> {
+    let s = console.sidecars.get(caller, id).await?;
+    if s.pipeline.namespace != namespace || s.pipeline.name != name {
+        return Err(ConsoleError::NotFound(format!(
+            "sidecar \"{id}\" is not a sidecar of pipeline {namespace}/{name}"
+        )));
+    }
+    Ok(s)
+}
+
+/// Writes a draft: adds it to pipeline `namespace/name` (`id` is `None`) or replaces sidecar
+/// `id` if it is still at `etag`. With `dry_run` the server checks everything (the spec, the
+/// rules across the pipeline's sidecars, the ConfigMaps) and writes nothing. Answers the
+/// sidecar's ID.
+#[server]
+pub async fn save_sidecar(
+    namespace: String,
+    name: String,
+    id: Option<String>,
+    spec: String,
+    etag: Option<String>,
+    dry_run: bool,
+) -> Result<String, ConsoleError> {
+    let (console, caller) = console()?;
+    let value: serde_json::Value = serde_json::from_str(&spec)
+        .map_err(|e| sidecar_service::ServiceError::Syntax(sidecar_spec::SyntaxError::from(e)))?;
+    match id {
+        None => Ok(console.sidecars.create(&caller, &namespace, &name, value, dry_run).await?.id),
+        Some(id) => {
+            own_sidecar(&console, &caller, &namespace, &name, &id).await?;
+            let etag = etag.map(|t| format!("\"{t}\""));
+            Ok(console.sidecars.update(&caller, &id, value, etag.as_deref(), dry_run).await?.id)
+        }
+    }
+}

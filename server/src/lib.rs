@@ -7,6 +7,7 @@ pub mod embedded;
 
 use axum::body::Body;
 use axum::http::Request;
+use axum::http::{header, HeaderValue};
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -14,6 +15,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 /// Where the site's static files are and where the server listens.
@@ -24,6 +27,21 @@ pub fn leptos_options(site_root: &Path, addr: SocketAddr) -> LeptosOptions {
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build()
+}
+
+/// The Monaco bundle: its URLs carry its version (`/monaco/0.57.0/entry.js`), so browsers may
+/// keep the files for a year without asking again.
+fn monaco(options: &LeptosOptions) -> axum::routing::MethodRouter {
+    let dir = Path::new(options.site_root.as_ref()).join("monaco");
+    let files = tower::ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, forever))
+        .service(ServeDir::new(dir));
+    axum::routing::get_service(files)
+}
+
+/// A year, immutable, for what was found (a 404 must not be kept).
+fn forever<B>(res: &axum::http::Response<B>) -> Option<HeaderValue> {
+    res.status().is_success().then(|| HeaderValue::from_static("public, max-age=31536000, immutable"))
 }
 
 /// The whole application: REST API, pages, and the site's static files.
@@ -37,6 +55,7 @@ pub fn router(options: LeptosOptions, api: api::ApiState) -> Router {
         // The console opens on its pipelines.
         .route("/", axum::routing::get(|| async { axum::response::Redirect::to("/pipelines") }))
         .nest("/api/v1", api::router(api))
+        .nest_service("/monaco", monaco(&options))
         .leptos_routes_with_context(&options, routes, context.clone(), move || app::shell(shell_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context(context, app::shell))
         .with_state(options)

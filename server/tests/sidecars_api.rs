@@ -142,6 +142,20 @@ async fn pipelines_are_listed_resolved_and_missing_ones_named() {
 }
 
 #[tokio::test]
+async fn a_pipelines_configmaps_are_listed_with_their_keys() {
+    let api = start().await;
+    let (status, body) = api.get("/pipelines/logging/app-logs/configmaps").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let maps: Vec<sidecar_api::ConfigMapView> = serde_json::from_value(body).expect("typed");
+    let envoy = maps.iter().find(|m| m.name == "envoy-config").expect("envoy-config listed");
+    assert_eq!(envoy.keys, ["envoy.yaml"]);
+    assert!(maps.windows(2).all(|w| w[0].name <= w[1].name), "sorted by name");
+    let (status, body) = api.get("/pipelines/logging/nope/configmaps").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"], "pipeline \"nope\" not found in namespace \"logging\"");
+}
+
+#[tokio::test]
 async fn every_sidecar_endpoint_and_status_code() {
     let api = start().await;
     // Create: 201, Location, {id, createdAt}.
@@ -391,6 +405,7 @@ async fn the_openapi_document_lists_exactly_the_routes_served() {
         "GET /pipelines",
         "GET /pipelines/watch",
         "GET /pipelines/{namespace}/{name}",
+        "GET /pipelines/{namespace}/{name}/configmaps",
         "GET /pipelines/{namespace}/{name}/events",
         "GET /pipelines/{namespace}/{name}/logs",
         "GET /pipelines/{namespace}/{name}/sidecars",

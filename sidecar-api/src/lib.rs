@@ -477,6 +477,16 @@ pub struct Detail {
     pub value: Option<Value>,
 }
 
+/// A ConfigMap a sidecar can mount: its name and its keys (the file names it provides).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ConfigMapView {
+    /// Its name.
+    pub name: String,
+    /// The keys of `data` and `binaryData`, sorted.
+    pub keys: Vec<String>,
+}
+
 /// An error as the API returns it: `{"error": "...", "details": [...]}`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

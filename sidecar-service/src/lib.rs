@@ -675,6 +675,30 @@ impl Sidecars {
         Err(busy(&p.name_any()))
     }
 
+    /// The ConfigMaps of a pipeline's namespace, with their keys: what a sidecar of that
+    /// pipeline can mount. The pipeline must exist.
+    pub async fn config_maps(
+        &self,
+        caller: &Caller,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Vec<sidecar_api::ConfigMapView>, ServiceError> {
+        self.pipeline(caller, namespace, name, false).await?;
+        let list = Api::<ConfigMap>::namespaced(caller.client.clone(), namespace).list(&ListParams::default()).await?;
+        let mut maps: Vec<sidecar_api::ConfigMapView> = list
+            .items
+            .into_iter()
+            .map(|cm| {
+                let mut keys: Vec<String> = cm.data.iter().flat_map(|d| d.keys().cloned()).collect();
+                keys.extend(cm.binary_data.iter().flat_map(|d| d.keys().cloned()));
+                keys.sort();
+                sidecar_api::ConfigMapView { name: cm.metadata.name.unwrap_or_default(), keys }
+            })
+            .collect();
+        maps.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(maps)
+    }
+
     /// Sidecar `id` in each replica.
     pub async fn status(&self, caller: &Caller, id: &str) -> Result<StatusView, ServiceError> {
         let (p, i) = self.find(caller, id, false).await?;

@@ -87,8 +87,28 @@ proptest! {
     }
 
     #[test]
+    fn every_value_is_found_at_its_path(v in arb_json(), pretty in any::<bool>()) {
+        let text = if pretty { serde_json::to_string_pretty(&v).unwrap() } else { v.to_string() };
+        let spans = sidecar_spec::Spans::parse(&text).expect("JSON text scans");
+        // Compared with the text read back, not `v`: floats need not survive printing exactly.
+        let read: Value = serde_json::from_str(&text).expect("JSON text parses");
+        let mut leaves = Vec::new();
+        paths(&read, String::new(), &mut leaves);
+        for (path, want) in leaves {
+            // Keys of this generator have no dots or brackets, so every path is unambiguous.
+            let found: Value = serde_json::from_str(&text[spans.range(&path)]).expect("a value's range is JSON");
+            prop_assert_eq!(&found, want, "at {}", path);
+        }
+    }
+
+    #[test]
     fn arbitrary_text_never_panics(s in "\\PC{0,200}") {
         let _ = sidecar_spec::check(&s);
+        if let Some(spans) = sidecar_spec::Spans::parse(&s) {
+            let r = spans.range("a[0].b");
+            prop_assert!(r.end <= s.len());
+        }
+        let _ = sidecar_spec::position(&s, s.len() / 2);
     }
 
     #[test]
@@ -107,5 +127,26 @@ proptest! {
             let b = sidecar_spec::quantity::Amount::parse(&a.canonical()).expect("canonical parses");
             prop_assert_eq!(a.cmp_value(&b), std::cmp::Ordering::Equal, "{} -> {}", s, a.canonical());
         }
+    }
+}
+
+/// Every value of `v` below the top, with its path in the validator's notation.
+fn paths<'a>(v: &'a Value, at: String, out: &mut Vec<(String, &'a Value)>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                let p = if at.is_empty() { k.clone() } else { format!("{at}.{k}") };
+                out.push((p.clone(), x));
+                paths(x, p, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, x) in items.iter().enumerate() {
+                let p = format!("{at}[{i}]");
+                out.push((p.clone(), x));
+                paths(x, p, out);
+            }
+        }
+        _ => {}
     }
 }

@@ -164,8 +164,66 @@ impl Workspace {
             )?;
         }
         copy(&self.root.join("style/main.css"), &pkg.join(format!("{OUTPUT_NAME}.css")))?;
+        self.build_monaco(&site)?;
         copy_dir(&self.root.join("public"), &site)?;
         Ok(site)
+    }
+}
+
+impl Workspace {
+    /// The Monaco bundle under `site/monaco/VERSION/`: npm's `monaco-editor` bundled with npm's
+    /// `esbuild` (ESM entry, its stylesheet and font, the editor and JSON workers as files of
+    /// their own). Without npm the JSON views fall back to a plain text area.
+    fn build_monaco(&self, site: &Path) -> Result<()> {
+        let dir = self.root.join("monaco-sys");
+        let manifest =
+            std::fs::read_to_string(dir.join("package.json")).map_err(|e| format!("monaco-sys/package.json: {e}"))?;
+        let version = manifest
+            .split("\"monaco-editor\": \"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .ok_or("monaco-sys/package.json does not pin monaco-editor")?
+            .to_owned();
+        if !Command::new("npm").arg("--version").output().is_ok_and(|o| o.status.success()) {
+            eprintln!("note: npm not found; the JSON editor is a plain text area (no Monaco bundle)");
+            return Ok(());
+        }
+        let installed =
+            std::fs::read_to_string(dir.join("node_modules/monaco-editor/package.json")).unwrap_or_default();
+        if !installed.contains(&format!("\"version\": \"{version}\""))
+            || !dir.join("node_modules/.bin/esbuild").exists()
+        {
+            step("npm ci (monaco-sys)");
+            status(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir))?;
+        }
+        let out = site.join("monaco").join(&version);
+        let esbuild = dir.join("node_modules/.bin/esbuild");
+        step(&format!("esbuild Monaco {version}"));
+        status(
+            Command::new(&esbuild)
+                .args([
+                    "js/entry.js",
+                    "--bundle",
+                    "--format=esm",
+                    "--minify",
+                    "--loader:.ttf=file",
+                    "--log-level=warning",
+                ])
+                .arg(format!("--outdir={}", out.display()))
+                .current_dir(&dir),
+        )?;
+        for (worker, name) in [
+            ("node_modules/monaco-editor/esm/vs/editor/editor.worker.js", "editor.worker.js"),
+            ("node_modules/monaco-editor/esm/vs/language/json/json.worker.js", "json.worker.js"),
+        ] {
+            status(
+                Command::new(&esbuild)
+                    .args([worker, "--bundle", "--format=iife", "--minify", "--log-level=warning"])
+                    .arg(format!("--outfile={}", out.join(name).display()))
+                    .current_dir(&dir),
+            )?;
+        }
+        Ok(())
     }
 }
 

@@ -3,9 +3,11 @@
 pub mod badge;
 pub mod copy;
 pub mod dialog;
+pub mod guard;
 pub mod live;
 pub mod load;
 pub mod logs;
+pub mod storage;
 pub mod tabs;
 pub mod theme;
 pub mod time;

@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod editor;
 pub mod not_found;
 pub mod pipeline;
 pub mod pipelines;

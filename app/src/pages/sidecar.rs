@@ -10,6 +10,7 @@ use crate::components::load::{capitalize, Failure, Loading};
 use crate::components::logs::LogViewer;
 use crate::components::tabs::{Tab, TabList, TabPanel};
 use crate::components::time::Age;
+use crate::pages::editor::SidecarEditor;
 use crate::pages::pipeline::LiveBadge;
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -20,51 +21,47 @@ use sidecar_api::{Diagnosis, Severity, SidecarState, Tone};
 
 const TABS: [Tab; 2] = [Tab { key: "overview", label: "Overview" }, Tab { key: "troubleshoot", label: "Troubleshoot" }];
 
-/// The page (or, at `…/sidecars/new`, how to add one).
+/// The page; at `…/sidecars/new`, and with `?tab=form` or `?tab=json`, the editor.
 #[component]
 pub fn SidecarPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let pipeline = move || params.with(|p| (p.get("namespace").unwrap_or_default(), p.get("name").unwrap_or_default()));
+    let editing =
+        Memo::new(move |_| id() == "new" || matches!(query.with(|q| q.get("tab")).as_deref(), Some("form" | "json")));
+    move || {
+        let (ns, name) = pipeline();
+        if editing.get() {
+            let id = Some(id()).filter(|i| i != "new");
+            Either::Left(view! { <SidecarEditor namespace=ns name=name id=id/> })
+        } else {
+            Either::Right(view! { <SidecarView/> })
+        }
+    }
+}
+
+#[component]
+fn SidecarView() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let pipeline = move || params.with(|p| (p.get("namespace").unwrap_or_default(), p.get("name").unwrap_or_default()));
     let data = Resource::new(id, load_sidecar);
     view! {
-        <Show when=move || id() != "new" fallback=move || { let (ns, name) = pipeline(); view! { <AddSidecar namespace=ns name=name/> } }>
-            <Transition fallback=|| view! { <Loading what="the sidecar"/> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(state) => Either::Left(view! { <Sidecar initial=state/> }),
-                        Err(e) => {
-                            let (ns, name) = pipeline();
-                            Either::Right(view! {
-                                <Title text="Sidecar not found"/>
-                                <Failure error=e what=format!("sidecar {} of pipeline {ns}/{name}", id())/>
-                            })
-                        }
+        <Transition fallback=|| view! { <Loading what="the sidecar"/> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(state) => Either::Left(view! { <Sidecar initial=state/> }),
+                    Err(e) => {
+                        let (ns, name) = pipeline();
+                        Either::Right(view! {
+                            <Title text="Sidecar not found"/>
+                            <Failure error=e what=format!("sidecar {} of pipeline {ns}/{name}", id())/>
+                        })
                     }
-                })}
-            </Transition>
-        </Show>
-    }
-}
-
-/// How to add a sidecar, until the browser editor exists.
-#[component]
-fn AddSidecar(namespace: String, name: String) -> impl IntoView {
-    view! {
-        <Title text=format!("Add a sidecar · {namespace}/{name}")/>
-        <section class="page">
-            <nav class="crumbs" aria-label="Breadcrumb">
-                <a href="/pipelines">"Pipelines"</a><span aria-hidden="true">" › "</span>
-                <a href=format!("/pipelines/{namespace}/{name}")>{format!("{namespace}/{name}")}</a><span aria-hidden="true">" › "</span>
-                <span aria-current="page">"Add a sidecar"</span>
-            </nav>
-            <h1>{format!("Add a sidecar to {namespace}/{name}")}</h1>
-            <p>"Write the sidecar's spec as JSON (a Kubernetes container: name, image, ports, volumes, probes), check it on "
-                <a href="/validate">"Check a spec"</a> ", then add it with:"</p>
-            <pre class="command">{format!("sidecarctl create sidecar --pipeline {namespace}/{name} --spec my-sidecar.json")}</pre>
-            <p>"or " <code>{format!("POST /api/v1/pipelines/{namespace}/{name}/sidecars")}</code> " with the spec as the body. It appears in "
-                <a href=format!("/pipelines/{namespace}/{name}")>"the pipeline's sidecars"</a> " at once."</p>
-        </section>
+                }
+            })}
+        </Transition>
     }
 }
 
@@ -126,6 +123,7 @@ fn Sidecar(initial: SidecarState) -> impl IntoView {
     );
     let query = use_query_map();
     let asked = Memo::new(move |_| query.with(|q| q.get("tab")).unwrap_or_default());
+    let applied = Memo::new(move |_| query.with(|q| q.get("applied")).is_some());
     let tab = Memo::new(move |_| {
         let t = asked.get();
         TABS.iter().find(|x| x.key == t).map(|x| x.key).unwrap_or("overview")
@@ -173,9 +171,7 @@ fn Sidecar(initial: SidecarState) -> impl IntoView {
         let name = name.clone();
         move || match tab.get() {
             "troubleshoot" => Either::Left(view! { <Troubleshoot state=state id=id.clone() name=name.clone()/> }),
-            _ => {
-                Either::Right(view! { <Overview state=state editing=matches!(asked.get().as_str(), "form" | "json")/> })
-            }
+            _ => Either::Right(view! { <Overview state=state/> }),
         }
     };
     let pipeline_href = format!("/pipelines/{ns}/{pname}");
@@ -200,10 +196,12 @@ fn Sidecar(initial: SidecarState) -> impl IntoView {
                     " · " {move || state.with(|s| format!("{}/{} ready", s.sidecar.status.ready, s.sidecar.status.replicas))}
                 </p>
                 <div class="toolbar">
+                    <a class="button" href=format!("{base}?tab=form") aria-label=format!("Edit {name}")>"Edit"</a>
                     <button type="button" class="button danger" on:click=ask_delete disabled=move || deleted.get()
                         aria-label=format!("Delete {name}")>"Delete"</button>
                 </div>
             </div>
+            {move || applied.get().then(|| view! { <Rollout state/> })}
             {move || deleted.get().then(|| view! {
                 <p class="notice" role="status">"This sidecar was deleted; the rollout removes it from every replica. "
                     <a href=pipeline_href.clone()>"Back to the pipeline"</a></p>
@@ -218,8 +216,42 @@ fn Sidecar(initial: SidecarState) -> impl IntoView {
     }
 }
 
+/// After an apply: the change reaching every replica.
 #[component]
-fn Overview(state: RwSignal<SidecarState>, editing: bool) -> impl IntoView {
+fn Rollout(state: RwSignal<SidecarState>) -> impl IntoView {
+    let words = move || {
+        state.with(|s| {
+            let st = &s.sidecar.status;
+            let total = st.replicas.max(s.pipeline.replicas.max(0) as usize);
+            if st.updated >= total && st.ready >= total && total > 0 {
+                format!("Applied: every replica ({total} of {total}) runs the new spec and is ready.")
+            } else {
+                format!(
+                    "Applied. Rolling out: {} of {total} replicas run the new spec, {} ready.",
+                    st.updated.min(total),
+                    st.ready
+                )
+            }
+        })
+    };
+    let done = move || {
+        state.with(|s| {
+            let st = &s.sidecar.status;
+            let total = st.replicas.max(s.pipeline.replicas.max(0) as usize);
+            total > 0 && st.updated >= total && st.ready >= total
+        })
+    };
+    view! {
+        <div class="notice rollout" role="status" aria-live="polite" data-done=move || if done() { "true" } else { "false" }>
+            {words}
+            " " <progress max=move || state.with(|s| s.sidecar.status.replicas.max(1)) value=move || state.with(|s| s.sidecar.status.updated)
+                aria-label="Replicas running the new spec"></progress>
+        </div>
+    }
+}
+
+#[component]
+fn Overview(state: RwSignal<SidecarState>) -> impl IntoView {
     move || {
         let s = state.get();
         let sc = s.sidecar;
@@ -262,10 +294,6 @@ fn Overview(state: RwSignal<SidecarState>, editing: bool) -> impl IntoView {
         let ports = sc.ports();
         let json = serde_json::to_string_pretty(&spec).unwrap_or_default();
         view! {
-            {editing.then(|| view! {
-                <p class="notice" role="status">"Editing in the browser is not in this version of the console. Change the spec with "
-                    <code>{format!("sidecarctl update sidecar --sidecar {} --spec FILE.json", sc.id)}</code> "."</p>
-            })}
             <h2>"Overview"</h2>
             <dl class="facts-list">
                 <dt>"Image"</dt><dd class="mono">{sc.image.clone()}</dd>

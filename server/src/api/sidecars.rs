@@ -29,6 +29,7 @@ pub(super) fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(sidecar_logs))
         .routes(routes!(pipeline_status))
         .routes(routes!(pipeline_events))
+        .routes(routes!(pipeline_config_maps))
         .routes(routes!(pipeline_logs))
         .routes(routes!(pipeline_watch))
         .routes(routes!(pipelines_watch))
@@ -282,6 +283,17 @@ async fn pipeline_status(
     Path((ns, name)): Path<(String, String)>,
 ) -> Result<Json<PipelineState>, ApiError> {
     Ok(Json(s.sidecars.pipeline_state(&caller(&s)?, &ns, &name).await?))
+}
+
+/// The ConfigMaps a sidecar of the pipeline can mount (those of its namespace), with their keys.
+#[utoipa::path(get, path = "/pipelines/{namespace}/{name}/configmaps", tag = "pipelines",
+    params(("namespace" = String, Path), ("name" = String, Path)),
+    responses((status = 200, body = [sidecar_api::ConfigMapView]), (status = 404, body = ErrorBody)))]
+async fn pipeline_config_maps(
+    State(s): State<ApiState>,
+    Path((ns, name)): Path<(String, String)>,
+) -> Result<Json<Vec<sidecar_api::ConfigMapView>>, ApiError> {
+    Ok(Json(s.sidecars.config_maps(&caller(&s)?, &ns, &name).await?))
 }
 
 /// Events about a pipeline's pods, newest first.
