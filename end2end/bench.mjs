@@ -1,14 +1,18 @@
 // Figures of the browser part, printed: `node bench.mjs BASE SITE` (run by `cargo xtask bench`).
 //  * the app's WebAssembly and script as served, raw and brotli;
 //  * navigation to interactive (hydrated) of the pipeline page in headless chromium on loopback,
-//    median and p90 of 20 cold loads (a new browser context each), beside the pipelines list.
+//    median and p90 of 20 cold loads (a new browser context each), beside the pipelines list;
+//  * the Monaco bundle as served (raw and brotli), and which pages fetch it;
+//  * keystroke to markers updated in the JSON view for a 200-line spec (validator, placing each
+//    error on its text, Monaco's marker update), over 40 keystrokes.
 import { chromium } from "@playwright/test";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, statSync } from "node:fs";
 import { brotliCompressSync, constants } from "node:zlib";
 
 const [base = "http://127.0.0.1:3000", site = "../target/site"] = process.argv.slice(2);
 const kb = (n) => (n / 1000).toFixed(1) + " kB";
 for (const f of readdirSync(`${site}/pkg`)) {
+  if (statSync(`${site}/pkg/${f}`).isDirectory()) continue;
   const data = readFileSync(`${site}/pkg/${f}`);
   const br = brotliCompressSync(data, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } });
   console.log(`${f}: ${kb(data.length)} raw, ${kb(br.length)} brotli`);
@@ -31,4 +35,66 @@ async function interactive(path) {
 }
 console.log(`navigation to interactive, /pipelines/logging/app-logs: ${await interactive("/pipelines/logging/app-logs")}`);
 console.log(`navigation to interactive, /pipelines: ${await interactive("/pipelines")}`);
+const monacoDir = readdirSync(`${site}/monaco`)[0];
+let monacoTotal = [0, 0];
+for (const f of readdirSync(`${site}/monaco/${monacoDir}`)) {
+  const data = readFileSync(`${site}/monaco/${monacoDir}/${f}`);
+  const br = brotliCompressSync(data, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } });
+  monacoTotal = [monacoTotal[0] + data.length, monacoTotal[1] + br.length];
+  console.log(`monaco/${monacoDir}/${f}: ${kb(data.length)} raw, ${kb(br.length)} brotli`);
+}
+console.log(`monaco bundle in all: ${kb(monacoTotal[0])} raw, ${kb(monacoTotal[1])} brotli`);
+
+async function monacoRequests(path) {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  let n = 0;
+  page.on("request", (r) => { if (new URL(r.url()).pathname.startsWith("/monaco/")) n++; });
+  await page.goto(base + path);
+  await page.waitForFunction(() => window.__sidecarHydrated === true, null, { timeout: 20000 });
+  if (path.includes("tab=json")) await page.locator(".monaco-host .monaco-editor").waitFor({ timeout: 20000 });
+  await page.waitForTimeout(500);
+  await ctx.close();
+  return n;
+}
+for (const path of ["/pipelines", "/pipelines/logging/app-logs", "/pipelines/logging/app-logs/sidecars/new?tab=form", "/pipelines/logging/app-logs/sidecars/new?tab=json"]) {
+  console.log(`requests under /monaco/ on ${path}: ${await monacoRequests(path)}`);
+}
+
+// A 200-line spec with a few errors, typed into.
+{
+  const ports = Array.from({ length: 26 }, (_, i) => ({ name: `p${i}`, containerPort: i === 7 ? 70000 : 9000 + i, protocol: "TCP" }));
+  const env = Array.from({ length: 14 }, (_, i) => ({ name: `VAR_${i}`, value: `value ${i}` }));
+  const spec = { name: "bench", image: "nginx:1.27", env, ports, livenessProbe: { httpGet: { path: "/", port: "p1" } } };
+  const text = JSON.stringify(spec, null, 2);
+  const ctx = await browser.newContext();
+  await ctx.grantPermissions(["clipboard-read", "clipboard-write"]);
+  const page = await ctx.newPage();
+  await page.goto(base + "/pipelines/logging/app-logs/sidecars/new?tab=json");
+  await page.waitForFunction(() => window.__sidecarHydrated === true, null, { timeout: 20000 });
+  const editor = page.locator(".monaco-host .monaco-editor");
+  await editor.waitFor({ timeout: 20000 });
+  await editor.click();
+  await page.keyboard.press("Control+A");
+  await page.keyboard.press("Delete");
+  await page.evaluate((t) => navigator.clipboard.writeText(t), text);
+  await page.keyboard.press("Control+V");
+  await page.waitForFunction(() => window.__sidecarMarkers >= 1);
+  const lines = await page.evaluate(() => document.querySelectorAll(".monaco-host .view-line").length);
+  // Type inside the image's value: every keystroke is a new check of the whole spec.
+  await page.keyboard.press("Control+Home");
+  for (let i = 0; i < 2; i++) await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("End");
+  for (let i = 0; i < 2; i++) await page.keyboard.press("ArrowLeft");
+  const times = [];
+  for (let i = 0; i < 40; i++) {
+    await page.evaluate(() => (window.__sidecarMarkersMs = -1));
+    await page.keyboard.type(i % 2 ? "b" : "a");
+    await page.waitForFunction(() => window.__sidecarMarkersMs >= 0);
+    times.push(await page.evaluate(() => window.__sidecarMarkersMs));
+  }
+  times.sort((a, b) => a - b);
+  console.log(`keystroke to markers, ${text.split("\n").length}-line spec (${lines} lines rendered), ${await page.evaluate(() => window.__sidecarMarkers)} markers: median ${times[20].toFixed(2)} ms, p90 ${times[36].toFixed(2)} ms, max ${times[39].toFixed(2)} ms (goal 16 ms)`);
+  await ctx.close();
+}
 await browser.close();

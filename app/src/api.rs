@@ -120,15 +120,27 @@ pub async fn save_sidecar(
     etag: Option<String>,
     dry_run: bool,
 ) -> Result<String, ConsoleError> {
-    let (console, caller) = console()?;
-    let value: serde_json::Value = serde_json::from_str(&spec)
-        .map_err(|e| sidecar_service::ServiceError::Syntax(sidecar_spec::SyntaxError::from(e)))?;
-    match id {
-        None => Ok(console.sidecars.create(&caller, &namespace, &name, value, dry_run).await?.id),
-        Some(id) => {
-            own_sidecar(&console, &caller, &namespace, &name, &id).await?;
-            let etag = etag.map(|t| format!("\"{t}\""));
-            Ok(console.sidecars.update(&caller, &id, value, etag.as_deref(), dry_run).await?.id)
+    let result = async {
+        let (console, caller) = console()?;
+        let value: serde_json::Value = serde_json::from_str(&spec)
+            .map_err(|e| sidecar_service::ServiceError::Syntax(sidecar_spec::SyntaxError::from(e)))?;
+        match id {
+            None => Ok(console.sidecars.create(&caller, &namespace, &name, value, dry_run).await?.id),
+            Some(id) => {
+                own_sidecar(&console, &caller, &namespace, &name, &id).await?;
+                Ok(console.sidecars.update(&caller, &id, value, etag.as_deref(), dry_run).await?.id)
+            }
         }
     }
+    .await;
+    // The response says what happened (409, 422, ...), as the REST API's would: not a 500 for a
+    // spec the person has still to fix.
+    if let Err(ConsoleError::Failed { status, .. }) = &result {
+        if let (Some(r), Ok(code)) =
+            (use_context::<leptos_axum::ResponseOptions>(), http::StatusCode::from_u16(*status))
+        {
+            r.set_status(code);
+        }
+    }
+    result
 }

@@ -20,6 +20,9 @@ import "monaco-editor/features/suggest/register.js";
 import "monaco-editor/features/toggleTabFocusMode/register.js";
 import "monaco-editor/features/wordHighlighter/register.js";
 import "monaco-editor/features/wordOperations/register.js";
+// Completion itself: features/suggest registers only its inline part.
+import "monaco-editor/editor/contrib/suggest/browser/suggestController.js";
+import "monaco-editor/editor/contrib/gotoError/browser/markerSelectionStatus.js";
 
 // Workers and the stylesheet live beside this file, whatever the directory it is served from.
 const base = new URL(".", import.meta.url).href;

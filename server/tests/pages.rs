@@ -104,6 +104,35 @@ async fn unknown_pipelines_and_sidecars_answer_404_pages_that_say_which() {
 }
 
 /// Reads server-sent events until one named `name` arrives; its data.
+#[tokio::test]
+async fn the_editor_renders_its_draft_without_javascript() {
+    let c = start().await;
+    let (status, html) = c.page("/pipelines/logging/app-logs/sidecars/new?preset=envoy").await;
+    assert_eq!(status, StatusCode::OK);
+    for text in
+        ["Add a sidecar to logging/app-logs", "Start from preset", "envoy-sidecar", "/etc/envoy", "Review changes"]
+    {
+        assert!(html.contains(text), "{text} is on the add page");
+    }
+    // The volume picker lists the namespace's ConfigMaps with their keys.
+    assert!(html.contains("envoy-config (envoy.yaml)"), "the picker names the ConfigMap and its keys");
+    // No page refers to Monaco's files: the browser imports them when a JSON view opens.
+    assert!(!html.contains("/monaco/"));
+    let envoy = c.sidecar("logging/app-logs", "envoy-proxy").await;
+    let id = envoy["id"].as_str().expect("id");
+    let (status, html) = c.page(&format!("/pipelines/logging/app-logs/sidecars/{id}?tab=json")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Edit sidecar envoy-proxy") && html.contains("Sidecar spec (JSON)"));
+    assert!(html.contains("envoyproxy/envoy:v1.31.0"), "the stored spec is the draft");
+    // A sidecar of another pipeline, or a pipeline that does not exist: 404 pages that say so.
+    let (status, html) = c.page(&format!("/pipelines/logging/web-access/sidecars/{id}?tab=form")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("is not a sidecar of pipeline logging/web-access"));
+    let (status, html) = c.page("/pipelines/logging/nope/sidecars/new").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("\"nope\" not found in namespace \"logging\""));
+}
+
 async fn next_event(
     body: &mut (impl futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
     buf: &mut String,

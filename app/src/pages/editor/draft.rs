@@ -365,6 +365,13 @@ fn syntax_position(text: &str, line: usize, column: usize) -> (usize, usize) {
     (line.max(1), line_text[..byte].encode_utf16().count() + 1)
 }
 
+/// A spec as the server stores it: with Kubernetes' defaults (`protocol: TCP`, probe timings),
+/// so that comparing two specs shows what differs, not who wrote the defaults. A spec that does
+/// not pass the validator is returned as it is.
+pub fn stored_form(v: &Value) -> Value {
+    sidecar_spec::check_value(v.clone()).ok().and_then(|s| serde_json::to_value(s).ok()).unwrap_or_else(|| v.clone())
+}
+
 /// Pretty JSON, as the editor shows a draft.
 pub fn pretty(v: &Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()

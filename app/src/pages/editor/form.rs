@@ -80,7 +80,7 @@ fn Input(
             <label for=id.clone()>{label}</label>
             <input type="text" id=id data-field=path.clone() placeholder=placeholder
                 inputmode=if kind == Kind::Number { "numeric" } else { "text" }
-                prop:value=value on:input=input
+                value=value.get_untracked() prop:value=value on:input=input
                 aria-invalid=move || if invalid.get() { "true" } else { "false" } aria-describedby=described/>
             {hint.map(|h| view! { <p class="hint" id=hint_id>{h}</p> })}
             <FieldError draft path/>
@@ -130,8 +130,8 @@ fn Lines(draft: Draft, label: &'static str, #[prop(into)] path: String, #[prop(i
     view! {
         <div class="field" class:invalid=invalid>
             <label for=id.clone()>{label}</label>
-            <textarea id=id data-field=path.clone() rows="3" spellcheck="false" prop:value=move || shown.get() on:input=input
-                aria-invalid=move || if invalid.get() { "true" } else { "false" } aria-describedby=format!("{hint_id} {err_id}")></textarea>
+            <textarea id=id data-field=path.clone() rows=move || (shown.with(|s| s.lines().count()) + 1).clamp(3, 12) spellcheck="false" prop:value=move || shown.get() on:input=input
+                aria-invalid=move || if invalid.get() { "true" } else { "false" } aria-describedby=format!("{hint_id} {err_id}")>{shown.get_untracked()}</textarea>
             <p class="hint" id=hint_id>{hint}</p>
             <p class="field-error" id=err_id>{move || errors_at(draft, &path).into_iter().chain(Some(item_errors()).filter(|s| !s.is_empty())).collect::<Vec<_>>().join("; ")}</p>
         </div>
@@ -146,12 +146,17 @@ fn Choice(
     #[prop(into)] path: String,
     options: Vec<(&'static str, &'static str)>,
     #[prop(optional, into)] hint: Option<String>,
+    /// What Kubernetes takes when the field is not set (shown as chosen).
+    #[prop(optional)]
+    default: &'static str,
 ) -> impl IntoView {
     let id = field_id(&path);
     let err_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
     let p = path.clone();
-    let value = Signal::derive(move || draft.read(|v| text(v, &p)));
+    let value = Signal::derive(move || {
+        Some(draft.read(|v| text(v, &p))).filter(|t| !t.is_empty()).unwrap_or_else(|| default.to_owned())
+    });
     let p = path.clone();
     let invalid = Signal::derive(move || errors_at(draft, &p).is_some());
     let p = path.clone();
@@ -412,7 +417,7 @@ fn Ports(draft: Draft) -> impl IntoView {
                 <div class="row-group" role="group" aria-label=format!("Port {}", i + 1)>
                     <Input draft label="Container port" path=format!("ports[{i}].containerPort") kind=Kind::Number placeholder="1–65535"/>
                     <Input draft label="Port name" path=format!("ports[{i}].name") placeholder="e.g. http (optional)"/>
-                    <Choice draft label="Protocol" path=format!("ports[{i}].protocol") options=vec![("TCP", "TCP"), ("UDP", "UDP"), ("SCTP", "SCTP")]/>
+                    <Choice draft label="Protocol" path=format!("ports[{i}].protocol") options=vec![("TCP", "TCP"), ("UDP", "UDP"), ("SCTP", "SCTP")] default="TCP"/>
                     <FieldError draft path=format!("ports[{i}]")/>
                     <button type="button" class="button subtle" on:click=move |_| draft.edit(|v| draft::remove_at(v, "ports", i))
                         aria-label=format!("Remove port {}", i + 1)>"Remove"</button>
@@ -671,7 +676,7 @@ fn VolumeRow(draft: Draft, i: usize, cms: StoredValue<Vec<ConfigMapView>>) -> im
             {key_boxes}
             <div class="field" class:invalid={move || mount_err.get().is_some()}>
                 <label for=mid.clone()>"Mount path"</label>
-                <input type="text" id=mid.clone() data-field=mount_path placeholder="/etc/my-config" prop:value=mount_value
+                <input type="text" id=mid.clone() data-field=mount_path placeholder="/etc/my-config" value=mount_value.get_untracked() prop:value=mount_value
                     on:input=move |ev| set_mount_path("mountPath", string(&event_target_value(&ev)))
                     aria-invalid={move || if mount_err.get().is_some() { "true" } else { "false" }}
                     aria-describedby=format!("{mid}-error")/>
@@ -683,7 +688,7 @@ fn VolumeRow(draft: Draft, i: usize, cms: StoredValue<Vec<ConfigMapView>>) -> im
             </label>
             <div class="field">
                 <label for=vid.clone()>"Volume name"</label>
-                <input type="text" id=vid.clone() data-field=vname_path.clone() prop:value=name on:input=rename
+                <input type="text" id=vid.clone() data-field=vname_path.clone() value=name.get_untracked() prop:value=name on:input=rename
                     aria-describedby=format!("{}-error", field_id(&vname_path))/>
                 <FieldError draft path=vname_path/>
             </div>

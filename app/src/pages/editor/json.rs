@@ -42,7 +42,7 @@ pub fn JsonView(draft: Draft, jump: RwSignal<Option<(usize, usize)>>) -> impl In
                 hidden=move || state.get() == Editor::Monaco
                 prop:value=move || draft.text.get()
                 on:input:target=move |ev| draft.text.set(ev.target().value())
-            ></textarea>
+            >{draft.text.get_untracked()}</textarea>
             <div class="monaco-host" node_ref=host hidden=move || state.get() != Editor::Monaco></div>
             {move || (state.get() == Editor::Failed).then(|| view! {
                 <p class="notice" role="status">"The code editor could not be loaded; you are editing the JSON as plain text. Everything else works the same."</p>

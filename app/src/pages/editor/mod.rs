@@ -185,7 +185,8 @@ fn Editor(start: EditorSeed) -> impl IntoView {
         match current.get() {
             None => Some(Err(())),
             Some(c) if Some(&c.etag) != b.etag.as_ref() => {
-                Some(Ok(draft::changed_fields(b.spec.as_ref().unwrap_or(&Value::Null), &c.spec)))
+                let was = b.spec.as_ref().map(draft::stored_form).unwrap_or(Value::Null);
+                Some(Ok(draft::changed_fields(&was, &draft::stored_form(&c.spec))))
             }
             Some(_) => None,
         }

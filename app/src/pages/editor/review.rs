@@ -2,7 +2,7 @@
 //! error, including those across the pipeline), then "Apply". A conflict (someone else changed
 //! the sidecar) shows their version against yours and asks how to go on.
 
-use super::draft::{changed_fields, diff, pretty, Line};
+use super::draft::{changed_fields, diff, pretty, stored_form, Line};
 use super::{failure, Base, Draft};
 use crate::api::save_sidecar;
 use crate::error::ConsoleError;
@@ -98,9 +98,17 @@ pub fn Review(props: ReviewInput, on_close: Callback<()>) -> impl IntoView {
         }
     };
 
-    let old = move || base.with(|b| b.spec.as_ref().map(pretty).unwrap_or_default());
-    let new = move || draft.checked.with(|c| c.json.as_ref().map(pretty).unwrap_or_else(|_| draft.text.get()));
-    let diff_view = move || view! { <Diff old=old() new=new() label="Stored spec → your draft".to_owned()/> };
+    // Both sides as they are (or would be) stored, defaults included.
+    let old = move || base.with(|b| b.spec.as_ref().map(|s| pretty(&stored_form(s))).unwrap_or_default());
+    let new = move || {
+        draft.checked.with(|c| c.json.as_ref().map(|v| pretty(&stored_form(v))).unwrap_or_else(|_| draft.text.get()))
+    };
+    // During a conflict the diff that matters is theirs against yours (below).
+    let diff_view = move || {
+        conflict
+            .with(Option::is_none)
+            .then(|| view! { <Diff old=old() new=new() label="Stored spec → your draft".to_owned()/> })
+    };
     let outcome = move || {
         if pending.get() {
             return EitherOf4::A(view! { <p class="loading" role="status">"Checking with the server (dry run)…"</p> });
@@ -141,13 +149,14 @@ pub fn Review(props: ReviewInput, on_close: Callback<()>) -> impl IntoView {
             let mine = new();
             match theirs {
                 Some(t) => {
-                    let fields = changed_fields(base.with_untracked(|b| b.spec.clone()).as_ref().unwrap_or(&Value::Null), &t.spec);
+                    let was = base.with_untracked(|b| b.spec.as_ref().map(stored_form)).unwrap_or(Value::Null);
+                    let fields = changed_fields(&was, &stored_form(&t.spec));
                     let what = if fields.is_empty() { String::new() } else { format!(" They changed: {}.", fields.join(", ")) };
                     Either::Left(view! {
                         <div class="conflict" role="alert">
                             <h3>"Someone else changed this sidecar"</h3>
-                            <p>{sentence}{what}</p>
-                            <Diff old=pretty(&t.spec) new=mine label="Their version → yours".to_owned()/>
+                            <p>{sentence.trim_end_matches('.').to_owned()}"."{what}</p>
+                            <Diff old=pretty(&stored_form(&t.spec)) new=mine label="Their version → yours".to_owned()/>
                             <div class="toolbar">
                                 <button type="button" class="button primary" on:click=mine_on_top>"Apply mine on top"</button>
                                 <button type="button" class="button secondary" on:click=discard_mine>"Discard mine"</button>
