@@ -262,10 +262,14 @@ test("presets fill the draft; each is valid", async ({ page }) => {
   await expect(page.getByLabel("Name", { exact: true })).toHaveValue("debug-shell");
 });
 
-test("no request to Monaco's files on the pipelines page or the form", async ({ page }) => {
+test("no request to Monaco's files on the pipelines page, the form or its review", async ({ page }) => {
   const seen = recordRequests(page);
   await open(page, "/pipelines");
-  await open(page, "/pipelines/logging/app-logs/sidecars/new?tab=form");
+  await open(page, "/pipelines/logging/app-logs/sidecars/new?tab=form&preset=nginx");
+  await page.getByRole("button", { name: "Review changes" }).click();
+  await expect(page.getByRole("region", { name: "Review changes" }).getByText("The server accepts this change")).toBeVisible();
+  // Monaco is not loaded here, so the review offers no side-by-side view.
+  await expect(page.getByRole("button", { name: "Side by side" })).toHaveCount(0);
   await page.waitForTimeout(500);
   expect(monacoRequests(seen)).toEqual([]);
 });
@@ -346,4 +350,16 @@ test("leaving with unsaved changes asks first, and staying keeps the draft", asy
   await expect(page.getByLabel("Name", { exact: true })).toHaveValue("not-yet-saved");
   page.on("dialog", (d) => d.accept());
   await page.getByRole("button", { name: "Discard changes" }).last().click();
+});
+
+test("on the JSON tab the review also shows the change side by side in Monaco's diff editor", async ({ page }) => {
+  await open(page, "/pipelines/observability/traces/sidecars/new?tab=json&preset=nginx");
+  await expect(page.locator(".monaco-host .monaco-editor")).toBeVisible({ timeout: 20_000 });
+  await page.getByRole("button", { name: "Review changes" }).click();
+  const review = page.getByRole("region", { name: "Review changes" });
+  await review.getByRole("button", { name: "Side by side" }).click();
+  await expect(review.getByRole("button", { name: "Side by side" })).toHaveAttribute("aria-pressed", "true");
+  const side = review.getByRole("region", { name: "Stored spec and your draft, side by side" });
+  await expect(side.locator(".monaco-diff-editor")).toBeVisible({ timeout: 10_000 });
+  await expect(side.locator(".modified .view-line").filter({ hasText: '"nginx:1.27"' })).toHaveCount(1);
 });

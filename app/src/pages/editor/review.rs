@@ -105,9 +105,12 @@ pub fn Review(props: ReviewInput, on_close: Callback<()>) -> impl IntoView {
     };
     // During a conflict the diff that matters is theirs against yours (below).
     let diff_view = move || {
-        conflict
-            .with(Option::is_none)
-            .then(|| view! { <Diff old=old() new=new() label="Stored spec → your draft".to_owned()/> })
+        conflict.with(Option::is_none).then(|| {
+            view! {
+                <Diff old=old() new=new() label="Stored spec → your draft".to_owned()/>
+                <SideBySide old=Signal::derive(old) new=Signal::derive(new)/>
+            }
+        })
     };
     let outcome = move || {
         if pending.get() {
@@ -226,5 +229,49 @@ pub fn Diff(old: String, new: String, label: String) -> impl IntoView {
             <figcaption>{label} " · " {summary}</figcaption>
             <pre tabindex="0" aria-label=format!("Diff: {label2}")>{rows}</pre>
         </figure>
+    }
+}
+
+/// Where Monaco is loaded already (someone opened the JSON view), the same diff side by side in
+/// Monaco's diff editor, on request. Never loads Monaco by itself.
+#[component]
+fn SideBySide(old: Signal<String>, new: Signal<String>) -> impl IntoView {
+    let (shown, set_shown) = signal(false);
+    let available = RwSignal::new(false);
+    let host = NodeRef::<leptos::html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    {
+        available.set(monaco_sys::is_loaded());
+        let slot =
+            send_wrapper::SendWrapper::new(std::rc::Rc::new(std::cell::RefCell::new(None::<monaco_sys::DiffEditor>)));
+        let held = slot.clone();
+        on_cleanup(move || {
+            held.borrow_mut().take();
+        });
+        Effect::new(move |_| {
+            let (Some(el), true) = (host.get(), shown.get()) else {
+                slot.borrow_mut().take();
+                return;
+            };
+            let slot = slot.clone();
+            leptos::task::spawn_local(async move {
+                if let Ok(module) = monaco_sys::load().await {
+                    *slot.borrow_mut() =
+                        Some(monaco_sys::DiffEditor::create(&module, &el, &old.get_untracked(), &new.get_untracked()));
+                }
+            });
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (old, new);
+    move || {
+        available.get().then(|| {
+            view! {
+                <button type="button" class="button secondary small" aria-pressed=move || if shown.get() { "true" } else { "false" }
+                    on:click=move |_| set_shown.update(|s| *s = !*s)>"Side by side"</button>
+                <div class="monaco-diff" node_ref=host hidden=move || !shown.get()
+                    role="region" aria-label="Stored spec and your draft, side by side"></div>
+            }
+        })
     }
 }
