@@ -166,10 +166,7 @@ fn Choice(
     };
     let opts = options
         .into_iter()
-        .map(|(v, l)| {
-            let v2 = v;
-            view! { <option value=v selected=move || value.get() == v2>{l}</option> }
-        })
+        .map(|(v, l)| view! { <option value=v selected=move || value.get() == v>{l}</option> })
         .collect_view();
     let described = if hint.is_some() { format!("{hint_id} {err_id}") } else { err_id.clone() };
     view! {
