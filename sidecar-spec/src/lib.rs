@@ -34,7 +34,7 @@ pub use decode::decode;
 pub use defaults::apply_defaults;
 pub use error::{CheckError, ErrorKind, FieldError, SyntaxError};
 pub use locate::{position, Position, Spans};
-pub use path::FieldPath;
+pub use path::{segments, FieldPath, Segment};
 pub use quantity::Quantity;
 pub use schema::{json_schema, mark_required};
 pub use types::*;

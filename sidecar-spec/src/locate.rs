@@ -1,6 +1,7 @@
 //! Where a field path is in a spec's JSON text: so that an editor can put an error's marker on
 //! the exact value (`ports[1].containerPort` → the `70000` of that port), not on the document.
 
+use crate::path::{segments, Segment};
 use std::ops::Range;
 
 /// The places of the values of a JSON text, found in one pass.
@@ -71,32 +72,6 @@ impl Spans {
         }
         node.span.clone()
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Segment<'a> {
-    Field(&'a str),
-    Bracket(&'a str),
-}
-
-/// `ports[1].containerPort` → `ports`, `[1]`, `containerPort`; `resources.limits[example.com/gpu]`
-/// keeps the bracketed key whole.
-fn segments(path: &str) -> Vec<Segment<'_>> {
-    let mut out = Vec::new();
-    let mut rest = path;
-    while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix('[') {
-            let end = r.find(']').unwrap_or(r.len());
-            out.push(Segment::Bracket(&r[..end]));
-            rest = r.get(end + 1..).unwrap_or("");
-        } else {
-            let r = rest.strip_prefix('.').unwrap_or(rest);
-            let end = r.find(['.', '[']).unwrap_or(r.len());
-            out.push(Segment::Field(&r[..end]));
-            rest = &r[end..];
-        }
-    }
-    out
 }
 
 /// The editor position of byte `offset` of `text` (clamped to the text).

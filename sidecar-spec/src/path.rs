@@ -59,3 +59,33 @@ impl From<&str> for FieldPath {
         Self(s.to_owned())
     }
 }
+
+/// One step of a field path as written: `.name`, or `[…]` (an index or a map key; which one
+/// depends on the value it is applied to).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Segment<'a> {
+    /// A field: `containerPort` in `ports[1].containerPort`.
+    Field(&'a str),
+    /// What is in brackets: `1` in `ports[1]`, `cpu` in `limits[cpu]`.
+    Bracket(&'a str),
+}
+
+/// The steps of a path: `ports[1].containerPort` → `ports`, `[1]`, `containerPort`;
+/// `resources.limits[example.com/gpu]` keeps the bracketed key whole.
+pub fn segments(path: &str) -> Vec<Segment<'_>> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']').unwrap_or(r.len());
+            out.push(Segment::Bracket(&r[..end]));
+            rest = r.get(end + 1..).unwrap_or("");
+        } else {
+            let r = rest.strip_prefix('.').unwrap_or(rest);
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            out.push(Segment::Field(&r[..end]));
+            rest = &r[end..];
+        }
+    }
+    out
+}

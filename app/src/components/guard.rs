@@ -31,8 +31,7 @@ pub fn guard_unsaved(dirty: Signal<bool>, question: &'static str) {
                 if link.get_attribute("role").as_deref() == Some("tab") || link.has_attribute("data-keeps-draft") {
                     return;
                 }
-                let ok = web_sys::window().and_then(|w| w.confirm_with_message(question).ok()).unwrap_or(true);
-                if !ok {
+                if !confirm(question) {
                     ev.prevent_default();
                     ev.stop_immediate_propagation();
                 }
@@ -50,4 +49,17 @@ pub fn guard_unsaved(dirty: Signal<bool>, question: &'static str) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (dirty, question);
+}
+
+/// Asks the person a yes/no question (always yes on the server).
+pub fn confirm(question: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window().and_then(|w| w.confirm_with_message(question).ok()).unwrap_or(true)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = question;
+        true
+    }
 }

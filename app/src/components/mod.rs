@@ -2,6 +2,7 @@
 
 pub mod badge;
 pub mod copy;
+pub mod crumbs;
 pub mod dialog;
 pub mod guard;
 pub mod live;

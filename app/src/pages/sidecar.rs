@@ -4,6 +4,7 @@
 use crate::api::{delete_sidecar, load_sidecar};
 use crate::components::badge::{Badge, SidecarBadge};
 use crate::components::copy::CopyLink;
+use crate::components::crumbs::PipelineCrumbs;
 use crate::components::dialog::{DeleteDialog, DeleteTarget};
 use crate::components::live::follow;
 use crate::components::load::{capitalize, Failure, Loading};
@@ -175,16 +176,14 @@ fn Sidecar(initial: SidecarState) -> impl IntoView {
         }
     };
     let pipeline_href = format!("/pipelines/{ns}/{pname}");
+    let crumb = name.clone();
     view! {
         <Title text=format!("{name} · {ns}/{pname}")/>
         <section class="page">
             <div class="crumb-row">
-                <nav class="crumbs" aria-label="Breadcrumb">
-                    <a href="/pipelines">"Pipelines"</a><span aria-hidden="true">" › "</span>
-                    <a href=format!("/pipelines?namespace={ns}")>{ns.clone()}</a><span aria-hidden="true">" › "</span>
-                    <a href=pipeline_href.clone()>{pname.clone()}</a><span aria-hidden="true">" › "</span>
-                    <span aria-current="page">{name.clone()}</span>
-                </nav>
+                <PipelineCrumbs namespace=ns.clone() pipeline=pname.clone()>
+                    <span aria-current="page">{crumb}</span>
+                </PipelineCrumbs>
                 <LiveBadge live/>
                 <CopyLink/>
             </div>

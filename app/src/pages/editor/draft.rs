@@ -17,22 +17,13 @@ pub enum Seg {
 
 /// `ports[1].containerPort` → `ports`, 1, `containerPort`; `[cpu]` is a key, `[1]` an index.
 pub fn segments(path: &str) -> Vec<Seg> {
-    let mut out = Vec::new();
-    let mut rest = path;
-    while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix('[') {
-            let end = r.find(']').unwrap_or(r.len());
-            let inner = &r[..end];
-            out.push(inner.parse().map(Seg::Index).unwrap_or_else(|_| Seg::Key(inner.to_owned())));
-            rest = r.get(end + 1..).unwrap_or("");
-        } else {
-            let r = rest.strip_prefix('.').unwrap_or(rest);
-            let end = r.find(['.', '[']).unwrap_or(r.len());
-            out.push(Seg::Key(r[..end].to_owned()));
-            rest = &r[end..];
-        }
-    }
-    out
+    sidecar_spec::segments(path)
+        .into_iter()
+        .map(|s| match s {
+            sidecar_spec::Segment::Bracket(b) => b.parse().map(Seg::Index).unwrap_or_else(|_| Seg::Key(b.to_owned())),
+            sidecar_spec::Segment::Field(f) => Seg::Key(f.to_owned()),
+        })
+        .collect()
 }
 
 /// The value at `path`, if there is one.

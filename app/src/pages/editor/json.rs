@@ -102,7 +102,7 @@ mod browser {
                     }
                 };
                 monaco_sys::use_json_schema(&module, sidecar_spec::json_schema());
-                monaco_sys::set_dark(&module, is_dark());
+                monaco_sys::set_dark(&module, crate::components::theme::is_dark());
                 set_state.set(Editor::Monaco);
                 let mut editor =
                     monaco_sys::Editor::create(&module, &el, &draft.text.get_untracked(), "Sidecar spec (JSON)");
@@ -172,18 +172,5 @@ mod browser {
 
     fn now() -> f64 {
         web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
-    }
-
-    fn is_dark() -> bool {
-        let stored = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.document_element())
-            .and_then(|e| e.get_attribute("data-theme"));
-        match stored.as_deref() {
-            Some(t) => t == "dark",
-            None => web_sys::window()
-                .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
-                .is_some_and(|m| m.matches()),
-        }
     }
 }

@@ -10,7 +10,8 @@ mod json;
 mod review;
 
 use crate::api::{load_editor, EditorSeed};
-use crate::components::guard::guard_unsaved;
+use crate::components::crumbs::PipelineCrumbs;
+use crate::components::guard::{confirm, guard_unsaved};
 use crate::components::live::follow;
 use crate::components::load::{capitalize, Failure, Loading};
 use crate::components::storage;
@@ -285,12 +286,7 @@ fn Editor(start: EditorSeed) -> impl IntoView {
         <Title text=title/>
         <section class="page editor">
             <div class="crumb-row">
-                <nav class="crumbs" aria-label="Breadcrumb">
-                    <a href="/pipelines">"Pipelines"</a><span aria-hidden="true">" › "</span>
-                    <a href=format!("/pipelines?namespace={ns}")>{ns.clone()}</a><span aria-hidden="true">" › "</span>
-                    <a href=pipeline_href.clone()>{pname.clone()}</a><span aria-hidden="true">" › "</span>
-                    {crumb}
-                </nav>
+                <PipelineCrumbs namespace=ns.clone() pipeline=pname.clone()>{crumb}</PipelineCrumbs>
                 {live.map(|live| view! { <LiveBadge live/> })}
             </div>
             <h1>{heading}</h1>
@@ -429,19 +425,6 @@ fn focus_field(path: &str) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = path;
-}
-
-/// Asks the person (always yes on the server).
-pub fn confirm(question: &str) -> bool {
-    #[cfg(feature = "hydrate")]
-    {
-        web_sys::window().and_then(|w| w.confirm_with_message(question).ok()).unwrap_or(true)
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = question;
-        true
-    }
 }
 
 fn now_ms() -> f64 {

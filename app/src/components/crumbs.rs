@@ -1,0 +1,16 @@
+//! The breadcrumb of a page below a pipeline: Pipelines › namespace › pipeline › what follows.
+
+use leptos::prelude::*;
+
+/// `children` are the crumbs after the pipeline (the last with `aria-current="page"`).
+#[component]
+pub fn PipelineCrumbs(namespace: String, pipeline: String, children: Children) -> impl IntoView {
+    view! {
+        <nav class="crumbs" aria-label="Breadcrumb">
+            <a href="/pipelines">"Pipelines"</a><span aria-hidden="true">" › "</span>
+            <a href=format!("/pipelines?namespace={namespace}")>{namespace.clone()}</a><span aria-hidden="true">" › "</span>
+            <a href=format!("/pipelines/{namespace}/{pipeline}")>{pipeline.clone()}</a><span aria-hidden="true">" › "</span>
+            {children()}
+        </nav>
+    }
+}
