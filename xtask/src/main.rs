@@ -7,7 +7,9 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
+
+mod sweep;
 
 const OUTPUT_NAME: &str = "sidecar-console";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -20,13 +22,15 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench(),
+        Some("sweep") => Workspace::locate().map(|ws| ws.sweep(TEST_BUILDS, SystemTime::now())),
         Some("site") => Workspace::locate().and_then(|ws| ws.build_site().map(|_| ())),
         _ => {
             eprintln!(
                 "usage: cargo xtask run [--listen ADDR] [ARGS...]   build (release) and start the console\n       \
                  cargo xtask test                           run every test: unit, integration, browser\n       \
                  cargo xtask site                           build the browser part into target/site\n       \
-                 cargo xtask bench                          print the browser part's figures (sizes, time to interactive)"
+                 cargo xtask bench                          print the browser part's figures (sizes, time to interactive)\n       \
+                 cargo xtask sweep                          delete build products the test builds no longer use"
             );
             return ExitCode::from(2);
         }
@@ -65,6 +69,21 @@ impl Workspace {
             None => root.join("target"),
         };
         Ok(Self { root, target })
+    }
+
+    /// Deletes what none of `builds` uses from the build folder; says what it freed.
+    fn sweep(&self, builds: &[&[&str]], started: SystemTime) {
+        step("sweep the build folder");
+        match sweep::sweep(&self.root, builds, started) {
+            Ok(s) => println!(
+                "xtask: removed {} stale build products ({:.1} GB); {} holds {:.1} GB",
+                s.removed_entries,
+                s.removed_bytes as f64 / 1e9,
+                self.target.display(),
+                sweep::size(&self.target) as f64 / 1e9
+            ),
+            Err(e) => eprintln!("note: build folder not swept: {e}"),
+        }
     }
 
     fn site(&self) -> PathBuf {
@@ -253,22 +272,45 @@ fn exec(cmd: &mut Command) -> std::io::Error {
     }
 }
 
+/// The builds `cargo xtask test` runs, as they would run with `--no-run` (for the sweep).
+const TEST_BUILDS: &[&[&str]] = &[
+    &["clippy", "--workspace", "--exclude", "frontend", "--all-targets", "--", "-D", "warnings"],
+    &["clippy", "-p", "frontend", "--target", WASM_TARGET, "--", "-D", "warnings"],
+    &["build", "-p", "sidecar-spec", "-p", "sidecar-api", "--target", WASM_TARGET],
+    &["test", "--workspace", "--exclude", "frontend", "--no-run"],
+    &["build", "-p", "frontend", "--lib", "--target", WASM_TARGET, "--profile", "wasm-release"],
+    &["build", "-p", "server"],
+    // This program, as `cargo xtask` built it.
+    &["build", "-p", "xtask"],
+];
+
 fn test() -> Result<()> {
     let ws = Workspace::locate()?;
     let started = Instant::now();
+    let started_at = SystemTime::now();
+    let result = run_tests(&ws);
+    // Also after a failed test: a full disk helps nobody (after a failed build, the listing
+    // fails too and nothing is removed).
+    ws.sweep(TEST_BUILDS, started_at);
+    result?;
+    println!("\nxtask: every test passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+fn run_tests(ws: &Workspace) -> Result<()> {
     ensure_chromium()?;
     ensure_kubectl()?;
     ws.ensure_tools(true)?;
     ws.cargo(&["fmt", "--all", "--check"])?;
     // The browser crate is built for wasm32 on its own: in one build with the server, cargo
     // would compile the app with both its `ssr` and `hydrate` features.
-    ws.cargo(&["clippy", "--workspace", "--exclude", "frontend", "--all-targets", "--", "-D", "warnings"])?;
+    ws.cargo(TEST_BUILDS[0])?;
     ws.ensure_wasm_target()?;
-    ws.cargo(&["clippy", "-p", "frontend", "--target", WASM_TARGET, "--", "-D", "warnings"])?;
-    ws.cargo(&["build", "-p", "sidecar-spec", "-p", "sidecar-api", "--target", WASM_TARGET])?;
+    ws.cargo(TEST_BUILDS[1])?;
+    ws.cargo(TEST_BUILDS[2])?;
     ws.cargo(&["test", "--workspace", "--exclude", "frontend"])?;
     let site = ws.build_site()?;
-    ws.cargo(&["build", "-p", "server"])?;
+    ws.cargo(TEST_BUILDS[5])?;
 
     // Browser tests against a real server on a free loopback port.
     let (server, addr) = start_console(&ws.target.join("debug/sidecar-console"), &site)?;
@@ -280,9 +322,7 @@ fn test() -> Result<()> {
             .env("BASE_URL", format!("http://{addr}")),
     );
     drop(server);
-    result?;
-    println!("\nxtask: every test passed in {:.0?}", started.elapsed());
-    Ok(())
+    result
 }
 
 /// The browser part's figures: the site's sizes and the time to interactive, against a release
