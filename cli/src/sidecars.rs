@@ -128,12 +128,20 @@ fn spec_file(path: &str) -> Result<String, CliError> {
     Ok(body)
 }
 
+/// The API server's warnings about a write, on standard error as kubectl prints them.
+fn warn(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("Warning: {w}");
+    }
+}
+
 /// Runs `create sidecar`.
 pub fn create(g: &Global, a: Create) -> Result<(), CliError> {
     let body = spec_file(&a.spec)?;
     let console = Console::new(&g.server)?;
     let (ns, name) = console.resolve(&a.pipeline, g.namespace.as_deref())?;
     let created: Created = console.post(&format!("/pipelines/{ns}/{name}/sidecars"), body, a.dry_run)?;
+    warn(&created.warnings);
     if a.output != Output::Table {
         return print::structured(a.output, &created);
     }
@@ -172,6 +180,7 @@ pub fn update(g: &Global, a: Update) -> Result<(), CliError> {
     let console = Console::new(&g.server)?;
     let updated: SidecarView =
         console.put(&format!("/sidecars/{}", a.sidecar), body, a.dry_run, a.if_match.as_deref())?;
+    warn(&updated.warnings);
     if a.output != Output::Table {
         return print::structured(a.output, &updated);
     }
@@ -211,6 +220,7 @@ pub fn delete(g: &Global, a: Delete) -> Result<(), CliError> {
         }
     }
     let deleted: Deleted = console.delete(&format!("/sidecars/{}", a.sidecar), a.dry_run)?;
+    warn(&deleted.warnings);
     if a.output != Output::Table {
         return print::structured(a.output, &deleted);
     }

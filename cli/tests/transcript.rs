@@ -12,8 +12,14 @@ struct Setup {
 }
 
 async fn console() -> Setup {
+    console_with(None).await
+}
+
+/// A console on an embedded cluster that serves `pipeline_crd` (ours when `None`).
+async fn console_with(pipeline_crd: Option<&serde_json::Value>) -> Setup {
     let kubectl = Kubectl::temporary();
-    let cluster = server::embedded::start(None, "127.0.0.1:0".parse().expect("addr"), kubectl.kubeconfig(), true)
+    let addr = "127.0.0.1:0".parse().expect("addr");
+    let cluster = server::embedded::start(None, addr, kubectl.kubeconfig(), true, pipeline_crd)
         .await
         .expect("the embedded cluster starts");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -304,4 +310,98 @@ async fn the_documented_commands_work_end_to_end() {
 
     // Usage errors exit 2.
     assert_eq!(s.sidecarctl(&["create", "sidecar", "--pipeline", "x"]).await.code, 2);
+}
+
+/// Calyptia Core's Pipeline CRD, as far as its published facts go (see the fixture's header).
+fn calyptia_core_crd() -> serde_json::Value {
+    let p: PathBuf =
+        [env!("CARGO_MANIFEST_DIR"), "..", "server", "tests", "fixtures", "calyptia-core-pipelines-crd.yaml"]
+            .iter()
+            .collect();
+    serde_yaml_ng::from_str(&std::fs::read_to_string(p).expect("fixture")).expect("yaml")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_calyptia_core_cluster_every_field_is_stored_as_sent_or_named() {
+    let s = console_with(Some(&calyptia_core_crd())).await;
+    let pipeline = s.file(
+        "pipeline.json",
+        r#"{"apiVersion": "core.calyptia.com/v1", "kind": "Pipeline",
+            "metadata": {"name": "my-pipeline", "namespace": "logging"},
+            "spec": {"kind": "deployment", "replicasCount": 2, "image": "fluent/fluent-bit:3.1",
+                     "config": "[INPUT]\n    Name dummy\n", "hpa": {"minReplicas": 2}}}"#,
+    );
+    s.kubectl.ok(&["apply", "-f", &pipeline]).await;
+
+    // The seed's three examples are accepted and stored exactly as the console answered them.
+    let mut created = Vec::new();
+    for spec in ["my-sidecar.json", "envoy-sidecar.json", "probe-sidecar.json"] {
+        let out = s.ok(&["create", "sidecar", "--pipeline", "my-pipeline", "--spec", &example(spec)]).await;
+        created.push(ids(&out).pop().expect("an ID"));
+    }
+    s.replicas_run("fluent-bit my-sidecar envoy-sidecar probe-sidecar").await;
+    let listed: serde_json::Value =
+        serde_json::from_str(&s.ok(&["get", "sidecar", "--pipeline", "my-pipeline", "-o", "json"]).await)
+            .expect("json");
+    let stored: serde_json::Value = serde_json::from_str(
+        &s.kubectl.ok(&["get", "pipeline", "my-pipeline", "-n", "logging", "-o", "jsonpath={.spec.sidecars}"]).await,
+    )
+    .expect("json");
+    for (i, view) in listed.as_array().expect("a list").iter().enumerate() {
+        assert_eq!(view["spec"], stored[i], "sidecar {i} is stored as the console answered it");
+    }
+    let hpa = s.kubectl.ok(&["get", "pipeline", "my-pipeline", "-n", "logging", "-o", "jsonpath={.spec.hpa}"]).await;
+    assert_eq!(hpa.trim(), r#"{"minReplicas":2}"#, "the pipeline's own fields are kept");
+
+    // Fields this cluster would drop are named, and nothing is written; a dry run says so too.
+    let dropped = s.file(
+        "dropped.json",
+        r#"{"name": "exporter", "image": "prom/statsd-exporter:v0.26.0",
+            "ports": [{"containerPort": 9102, "hostPort": 9102}],
+            "volumeMounts": [{"name": "envoy-config", "mountPath": "/etc/x", "mountPropagation": "None"}],
+            "volumes": [{"name": "envoy-config", "configMap": {"name": "envoy-config"}}]}"#,
+    );
+    for dry in [true, false] {
+        let mut args = vec!["create", "sidecar", "--pipeline", "my-pipeline", "--spec", &dropped];
+        if dry {
+            args.push("--dry-run");
+        }
+        let before = s.pipeline_version().await;
+        let out = s.sidecarctl(&args).await;
+        assert_eq!(out.code, 1, "{} / {}", out.stdout, out.stderr);
+        for field in ["ports[0].hostPort", "volumeMounts[0].mountPropagation"] {
+            assert!(
+                out.stderr.contains(&format!("{field}: this cluster's Pipeline schema does not accept this field")),
+                "{field} is named: {}",
+                out.stderr
+            );
+        }
+        assert_eq!(s.pipeline_version().await, before, "nothing was written");
+    }
+
+    // Calyptia Core's operator reports `status.status`; the listing shows it.
+    s.kubectl
+        .ok(&[
+            "patch",
+            "pipeline",
+            "my-pipeline",
+            "-n",
+            "logging",
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            r#"{"status": {"status": "STARTED", "message": "deployment ready"}}"#,
+        ])
+        .await;
+    let pipelines = s.ok(&["get", "pipeline", "-n", "logging"]).await;
+    assert!(pipelines.lines().any(|l| l.contains("my-pipeline") && l.contains("STARTED")), "{pipelines}");
+
+    // Update and delete work as documented.
+    let newer = std::fs::read_to_string(example("envoy-sidecar.json"))
+        .expect("example")
+        .replace("envoyproxy/envoy:v1.28-latest", "envoyproxy/envoy:v1.29-latest");
+    let newer = s.file("envoy-newer.json", &newer);
+    s.ok(&["update", "sidecar", "--sidecar", &created[1], "--spec", &newer]).await;
+    s.ok(&["delete", "sidecar", "--sidecar", &created[0], "--yes"]).await;
+    s.replicas_run("fluent-bit envoy-sidecar probe-sidecar").await;
 }

@@ -122,7 +122,18 @@ async fn group_dispatch(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let target = resolve(&s, &group, &version, &rest)?;
-    dispatch(s, target, method, q, headers, body).await
+    let deprecation = target.rt.deprecation;
+    let mut resp = match dispatch(s, target, method, q, headers, body).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    };
+    // The API server warns on every request to a deprecated version, whatever its outcome.
+    if let Some(text) = deprecation {
+        if let Ok(v) = HeaderValue::from_str(&format!("299 - \"{}\"", text.replace('"', "\\\""))) {
+            resp.headers_mut().append(header::WARNING, v);
+        }
+    }
+    Ok(resp)
 }
 
 fn write_options(q: &HashMap<String, String>, headers: &HeaderMap) -> Result<WriteOptions, ApiError> {

@@ -96,6 +96,11 @@ pub fn types_of(crd: &Value) -> Result<Vec<ResourceType>, ApiError> {
             ),
             verbs: crate::resources::Verbs::All,
             printer_columns: v.get("additionalPrinterColumns").cloned(),
+            // As the API server words it when the CRD gives no `deprecationWarning`.
+            deprecation: (v["deprecated"] == json!(true)).then(|| match v["deprecationWarning"].as_str() {
+                Some(text) => leak(text),
+                None => leak(&format!("{group}/{} {kind} is deprecated", v["name"].as_str().unwrap_or("v1"))),
+            }),
         })
         .collect())
 }

@@ -35,6 +35,8 @@ pub struct ResourceType {
     pub verbs: Verbs,
     /// A custom type's `additionalPrinterColumns`, for `kubectl get`.
     pub printer_columns: Option<Value>,
+    /// The warning every request to this version gets (a CRD version marked `deprecated`).
+    pub deprecation: Option<&'static str>,
 }
 
 /// What can be done with a type's objects.
@@ -104,6 +106,7 @@ const fn builtin(
         categories: &[],
         verbs: Verbs::All,
         printer_columns: None,
+        deprecation: None,
     }
 }
 

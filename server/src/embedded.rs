@@ -41,12 +41,14 @@ pub enum EmbeddedError {
 }
 
 /// Starts the cluster (persisted in `data_dir`, or in memory), its API on `listen`, the operator
-/// (when `operator`), and seeds demo data into a new cluster.
+/// (when `operator`), and seeds demo data into a new cluster. The Pipeline CRD is ours unless
+/// `pipeline_crd` gives another (Calyptia Core's, say).
 pub async fn start(
     data_dir: Option<&Path>,
     listen: SocketAddr,
     kubeconfig: &Path,
     operator: bool,
+    pipeline_crd: Option<&Value>,
 ) -> Result<Embedded, EmbeddedError> {
     if !listen.ip().is_loopback() {
         return Err(EmbeddedError::NotLoopback(listen));
@@ -59,7 +61,7 @@ pub async fn start(
         None => Emulator::new(),
     };
     emulator.start_cluster();
-    install_crd(&emulator)?;
+    install_crd(&emulator, pipeline_crd.cloned().unwrap_or_else(operator::crd::crd_json))?;
     seed_demo(&emulator)?;
     let client = kube::Client::new(emulator.router(), "default");
     if operator {
@@ -96,10 +98,9 @@ fn ensure(emulator: &Emulator, obj: Value) -> Result<(), EmbeddedError> {
     emulator.store().create(rt, ns, obj.clone(), &opts).map(drop).map_err(|e| EmbeddedError::Seed(e.to_string()))
 }
 
-/// The Pipeline CRD, as generated from the operator's type; one kept from an older version of
-/// the console is brought up to date.
-fn install_crd(emulator: &Emulator) -> Result<(), EmbeddedError> {
-    let crd = operator::crd::crd_json();
+/// The Pipeline CRD (ours is generated from the operator's type); one kept from an older run is
+/// brought up to date.
+fn install_crd(emulator: &Emulator, crd: Value) -> Result<(), EmbeddedError> {
     let rt = find(emulator, "apiextensions.k8s.io/v1", "CustomResourceDefinition")
         .ok_or_else(|| EmbeddedError::Seed("CustomResourceDefinitions are not served".into()))?;
     let name = crd.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");

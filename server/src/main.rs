@@ -46,6 +46,10 @@ struct Args {
     /// operator is found in the cluster.
     #[arg(long, value_enum, default_value_t = OperatorMode::Auto)]
     operator: OperatorMode,
+    /// Serve this Pipeline CRD (YAML or JSON) on the embedded cluster instead of ours: Calyptia
+    /// Core's, to see what a cluster running it stores and refuses.
+    #[arg(long, env = "SIDECAR_CONSOLE_PIPELINE_CRD")]
+    pipeline_crd: Option<PathBuf>,
 }
 
 /// Whether the console runs the Pipeline operator.
@@ -209,11 +213,21 @@ async fn connect(
         None => None,
     };
     let Some((config, label, context)) = external else {
+        let crd = match &args.pipeline_crd {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let crd: serde_json::Value = serde_yaml_ng::from_str(&text)
+                    .map_err(|e| format!("{}: not a CustomResourceDefinition in YAML or JSON: {e}", path.display()))?;
+                Some(crd)
+            }
+            None => None,
+        };
         let cluster = server::embedded::start(
             data_dir,
             args.cluster_listen,
             embedded_kubeconfig,
             args.operator != OperatorMode::Off,
+            crd.as_ref(),
         )
         .await
         .map_err(|e| e.to_string())?;

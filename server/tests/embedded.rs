@@ -7,7 +7,7 @@ use emulator::kubectl::Kubectl;
 async fn embedded() -> Kubectl {
     let k = Kubectl::temporary();
     let addr = "127.0.0.1:0".parse().expect("addr");
-    server::embedded::start(None, addr, k.kubeconfig(), true).await.expect("the embedded cluster starts");
+    server::embedded::start(None, addr, k.kubeconfig(), true, None).await.expect("the embedded cluster starts");
     k
 }
 

@@ -16,7 +16,7 @@ struct Console {
 
 async fn start() -> Console {
     let kubectl = Kubectl::temporary();
-    let cluster = server::embedded::start(None, "127.0.0.1:0".parse().expect("addr"), kubectl.kubeconfig(), true)
+    let cluster = server::embedded::start(None, "127.0.0.1:0".parse().expect("addr"), kubectl.kubeconfig(), true, None)
         .await
         .expect("the embedded cluster starts");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -59,9 +59,14 @@ pub struct PipelineView {
     pub image: String,
     /// The names of its sidecars.
     pub sidecars: Vec<String>,
-    /// The operator's phase (`NEW`, `STARTING`, `STARTED`, `FAILED`), if reported.
+    /// The operator's phase, if reported: ours (`status.phase`: `NEW`, `STARTING`, `STARTED`,
+    /// `FAILED`) or Calyptia Core's (`status.status`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
+    /// What the operator last said about the pipeline (Calyptia Core's `status.message`, or
+    /// the message of our `Ready` condition).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
     /// Ready replicas, as the operator reports them.
     pub ready_replicas: i64,
     /// When it was created.
@@ -145,6 +150,10 @@ pub struct SidecarView {
     pub spec: Value,
     /// Its state over the replicas.
     pub status: Summary,
+    /// What the Kubernetes API server warned about the write that answered this view (its
+    /// `Warning` headers); absent on reads.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl SidecarView {
@@ -183,6 +192,10 @@ pub struct Created {
     /// Whether this was a dry run (nothing stored).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub dry_run: bool,
+    /// What the Kubernetes API server warned about this write (its `Warning` headers); absent
+    /// when it said nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// What a delete answers.
@@ -199,6 +212,10 @@ pub struct Deleted {
     /// Whether this was a dry run (nothing stored).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub dry_run: bool,
+    /// What the Kubernetes API server warned about this write (its `Warning` headers); absent
+    /// when it said nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// How a container's previous run ended.

@@ -13,6 +13,7 @@ pub mod error;
 pub mod index;
 mod logs;
 pub mod meta;
+pub mod schema;
 mod state;
 pub mod status;
 
@@ -110,7 +111,13 @@ fn pipeline_view(p: &DynamicObject) -> PipelineView {
             .unwrap_or_else(|| d.pointer("/spec/replicasCount").and_then(Value::as_i64).unwrap_or(1)),
         image: text("/spec/image").unwrap_or_default(),
         sidecars: idents(p).into_iter().map(|i| i.name).collect(),
-        phase: text("/status/phase"),
+        // Ours reports `status.phase`; Calyptia Core's operator `status.status`.
+        phase: text("/status/phase").or_else(|| text("/status/status")).filter(|s| !s.is_empty()),
+        message: text("/status/message").filter(|s| !s.is_empty()).or_else(|| {
+            let conditions = d.pointer("/status/conditions").and_then(Value::as_array)?;
+            let ready = conditions.iter().find(|c| c["type"] == "Ready")?;
+            ready["message"].as_str().filter(|m| !m.is_empty()).map(str::to_owned)
+        }),
         ready_replicas: d.pointer("/status/readyReplicas").and_then(Value::as_i64).unwrap_or(0),
         created_at: p.metadata.creation_timestamp.as_ref().map(|t| t.0.to_string()),
         // Needs the pods; filled in where they are at hand.
@@ -149,6 +156,17 @@ fn current_entries(p: &DynamicObject) -> BTreeMap<String, Entry> {
         .into_iter()
         .map(|i| (i.name, Entry { id: i.id, created_at: i.created_at, updated_at: i.updated_at }))
         .collect()
+}
+
+/// A failed write as the caller should read it: fields of sidecar number `index` that the
+/// cluster's schema refused become field errors (422), the rest stays Kubernetes' answer.
+fn refused(e: kube::Error, index: usize) -> ServiceError {
+    let fields = schema::refused_fields(&e, index);
+    if fields.is_empty() {
+        e.into()
+    } else {
+        ServiceError::Invalid(fields)
+    }
 }
 
 fn strip_etag(tag: &str) -> &str {
@@ -201,6 +219,7 @@ pub struct Sidecars {
     index: index::Index,
     writers: Writers,
     cache: Option<cache::Cache>,
+    schema: schema::ClusterSchema,
 }
 
 /// One writer per pipeline at a time within this process: writers of one console then never
@@ -232,7 +251,14 @@ impl Sidecars {
     pub fn new(watcher: &Client) -> Self {
         let index = index::Index::default();
         let cache = cache::Cache::follow(watcher, ApiResource::erase::<Pipeline>(&()), index.clone());
-        Sidecars { index, cache: Some(cache), ..Sidecars::default() }
+        let schema = schema::ClusterSchema::follow(watcher);
+        Sidecars { index, cache: Some(cache), schema, ..Sidecars::default() }
+    }
+
+    /// What the cluster's Pipeline CRD stores of a sidecar (its item schema), once known: the
+    /// editor checks drafts against it and offers only the fields it declares.
+    pub fn sidecar_schema(&self) -> Option<Arc<Value>> {
+        self.schema.sidecar_items()
     }
 
     /// The pipelines the caller can list (all namespaces, or one).
@@ -355,6 +381,7 @@ impl Sidecars {
             image: i.image().to_owned(),
             spec: i.spec.clone(),
             status: status::summarize(&status::replicas(pods, &i.name), i.image()),
+            warnings: Vec::new(),
         }
     }
 
@@ -406,10 +433,25 @@ impl Sidecars {
         spec: Value,
         replacing: Option<&str>,
     ) -> Result<Value, ServiceError> {
-        let checked = sidecar_spec::check_value(spec)?;
-        let value = serde_json::to_value(&checked).map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+        // Fields the cluster would drop are named with the spec's own problems.
+        let cluster = self.schema.sidecar_items();
+        let undeclared = cluster.as_deref().map(|s| sidecar_spec::fit::undeclared_fields(&spec, s)).unwrap_or_default();
+        let checked = match sidecar_spec::check_value(spec) {
+            Ok(c) => c,
+            Err(sidecar_spec::CheckError::Invalid(mut errors)) if !undeclared.is_empty() => {
+                errors.extend(undeclared);
+                return Err(ServiceError::Invalid(errors));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let mut value = serde_json::to_value(&checked).map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+        // What is left undeclared now are defaults filled in here, which the cluster's own
+        // defaulting supplies anyway.
+        if let Some(s) = cluster.as_deref() {
+            sidecar_spec::fit::prune_undeclared(&mut value, s);
+        }
         let root = FieldPath::root();
-        let mut errors = Vec::new();
+        let mut errors = undeclared;
         let others: Vec<Value> = sidecar_values(&p.data)
             .into_iter()
             .filter(|s| replacing.is_none_or(|r| s.get("name").and_then(Value::as_str) != Some(r)))
@@ -483,22 +525,24 @@ impl Sidecars {
         }
     }
 
+    /// Writes `next` (with `fieldValidation=Strict`: a field the cluster's schema does not
+    /// declare is refused, never dropped) and returns it with the API server's warnings.
     async fn replace(
         &self,
         caller: &Caller,
         next: &DynamicObject,
         dry_run: bool,
-    ) -> Result<DynamicObject, kube::Error> {
+    ) -> Result<(DynamicObject, Vec<String>), kube::Error> {
         let pp = PostParams { dry_run, field_manager: Some(MANAGER.into()) };
-        let written =
-            pipelines(&caller.client, next.namespace().as_deref()).replace(&next.name_any(), &pp, next).await?;
+        let resource = ApiResource::erase::<Pipeline>(&());
+        let (written, warnings) = schema::replace_strict(&caller.client, &resource, next, &pp).await?;
         if !dry_run {
             self.index.put(&written);
             if let Some(cache) = &self.cache {
                 cache.wrote(&written);
             }
         }
-        Ok(written)
+        Ok((written, warnings))
     }
 
     /// Adds a sidecar to a pipeline.
@@ -523,13 +567,21 @@ impl Sidecars {
                 Entry { id: id.clone(), created_at: created_at.clone(), updated_at: created_at.clone() },
             );
             let mut sidecars = sidecar_values(&p.data);
+            let index = sidecars.len();
             sidecars.push(value);
             match self.replace(caller, &with_sidecars(&p, sidecars, entries), dry_run).await {
-                Ok(_) => {
-                    return Ok(Created { id, name: sidecar_name, pipeline: reference(&p), created_at, dry_run });
+                Ok((_, warnings)) => {
+                    return Ok(Created {
+                        id,
+                        name: sidecar_name,
+                        pipeline: reference(&p),
+                        created_at,
+                        dry_run,
+                        warnings,
+                    });
                 }
                 Err(e) if is_conflict(&e) => back_off(attempt).await,
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(refused(e, index)),
             }
         }
         Err(busy(name))
@@ -624,8 +676,9 @@ impl Sidecars {
                     }
                 })
                 .collect();
+            let index = sidecars.iter().position(|s| s == &value).unwrap_or_default();
             match self.replace(caller, &with_sidecars(&p, sidecars, entries), dry_run).await {
-                Ok(written) => {
+                Ok((written, warnings)) => {
                     let i = Ident {
                         id: current.id.clone(),
                         name: new_name,
@@ -634,13 +687,13 @@ impl Sidecars {
                         spec: value,
                     };
                     let pods = self.pods(caller, &reference(&written)).await?;
-                    return Ok(self.view(&written, &i, &pods));
+                    return Ok(SidecarView { warnings, ..self.view(&written, &i, &pods) });
                 }
                 Err(e) if is_conflict(&e) => {
                     back_off(attempt).await;
                     (p, current) = self.unchanged(caller, id, &base, Some(&spec)).await?;
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(refused(e, index)),
             }
         }
         Err(busy(&p.name_any()))
@@ -664,7 +717,9 @@ impl Sidecars {
                 .filter(|s| s.get("name").and_then(Value::as_str) != Some(current.name.as_str()))
                 .collect();
             match self.replace(caller, &with_sidecars(&p, sidecars, current_entries(&p)), dry_run).await {
-                Ok(_) => return Ok(Deleted { deleted: true, id: id.into(), deleted_at: meta::now(), dry_run }),
+                Ok((_, warnings)) => {
+                    return Ok(Deleted { deleted: true, id: id.into(), deleted_at: meta::now(), dry_run, warnings })
+                }
                 Err(e) if is_conflict(&e) => {
                     back_off(attempt).await;
                     (p, current) = self.unchanged(caller, id, &base, None).await?;

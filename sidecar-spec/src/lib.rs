@@ -19,6 +19,7 @@ mod decode;
 mod defaults;
 mod error;
 pub mod examples;
+pub mod fit;
 mod image;
 mod locate;
 pub mod names;

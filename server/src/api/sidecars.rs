@@ -159,11 +159,23 @@ async fn create_sidecar(
     let spec = spec_body(&headers, body)?;
     let created: Created = s.sidecars.create(&caller(&s)?, &ns, &name, spec, dry_run).await?;
     let location = HeaderValue::from_str(&format!("/api/v1/sidecars/{}", created.id)).ok();
+    let warnings = created.warnings.clone();
     let mut resp = (StatusCode::CREATED, Json(created)).into_response();
     if let Some(l) = location {
         resp.headers_mut().insert(header::LOCATION, l);
     }
-    Ok(resp)
+    Ok(with_warnings(resp, &warnings))
+}
+
+/// The API server's warnings about a write, passed on as it sends them (`Warning: 299 - "..."`),
+/// besides the response body's `warnings`.
+fn with_warnings(mut resp: Response, warnings: &[String]) -> Response {
+    for w in warnings {
+        if let Ok(v) = HeaderValue::from_str(&format!("299 - \"{}\"", w.replace('\\', "\\\\").replace('"', "\\\""))) {
+            resp.headers_mut().append(header::WARNING, v);
+        }
+    }
+    resp
 }
 
 /// One sidecar, with its ETag.
@@ -189,7 +201,8 @@ async fn update_sidecar(
     let dry_run = m.dry_run()?;
     let spec = spec_body(&headers, body)?;
     let view = s.sidecars.update(&caller(&s)?, &id, spec, if_match(&headers), dry_run).await?;
-    Ok(with_etag(view, StatusCode::OK))
+    let warnings = view.warnings.clone();
+    Ok(with_warnings(with_etag(view, StatusCode::OK), &warnings))
 }
 
 /// Removes a sidecar from its pipeline (and so from every replica).
@@ -201,9 +214,11 @@ async fn delete_sidecar(
     Path(id): Path<String>,
     Query(m): Query<Mutation>,
     headers: HeaderMap,
-) -> Result<Json<Deleted>, ApiError> {
+) -> Result<Response, ApiError> {
     let dry_run = m.dry_run()?;
-    Ok(Json(s.sidecars.delete(&caller(&s)?, &id, if_match(&headers), dry_run).await?))
+    let deleted = s.sidecars.delete(&caller(&s)?, &id, if_match(&headers), dry_run).await?;
+    let warnings = deleted.warnings.clone();
+    Ok(with_warnings(Json(deleted).into_response(), &warnings))
 }
 
 /// The sidecar in each replica.
