@@ -20,11 +20,11 @@ fn bench(c: &mut Criterion) {
     let valid = spec(false);
     let invalid = spec(true);
     assert_eq!(valid.lines().count(), 200);
-    assert_eq!(draft::check(&invalid).problems.len(), 1);
-    c.bench_function("check and place, 200 lines, valid", |b| b.iter(|| draft::check(&valid)));
-    c.bench_function("check and place, 200 lines, one error", |b| b.iter(|| draft::check(&invalid)));
+    assert_eq!(draft::check(&invalid, None).problems.len(), 1);
+    c.bench_function("check and place, 200 lines, valid", |b| b.iter(|| draft::check(&valid, None)));
+    c.bench_function("check and place, 200 lines, one error", |b| b.iter(|| draft::check(&invalid, None)));
     let broken = invalid.replacen("\"image\"", "\"image", 1);
-    c.bench_function("check and place, 200 lines, not JSON", |b| b.iter(|| draft::check(&broken)));
+    c.bench_function("check and place, 200 lines, not JSON", |b| b.iter(|| draft::check(&broken, None)));
 }
 
 criterion_group!(benches, bench);

@@ -74,6 +74,10 @@ pub struct EditorSeed {
     pub sidecar: Option<sidecar_api::SidecarView>,
     /// The ConfigMaps of the pipeline's namespace, with their keys.
     pub config_maps: Vec<sidecar_api::ConfigMapView>,
+    /// What the cluster's Pipeline CRD stores of a sidecar, when it is not our CRD (Calyptia
+    /// Core's): drafts are checked against it, and the form offers only what it declares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_schema: Option<serde_json::Value>,
 }
 
 /// Loads what the editor needs; `id` is the sidecar to edit, `None` to add one.
@@ -86,7 +90,8 @@ pub async fn load_editor(namespace: String, name: String, id: Option<String>) ->
         None => None,
     };
     let config_maps = console.sidecars.config_maps(&caller, &namespace, &name).await?;
-    Ok(EditorSeed { pipeline, sidecar, config_maps })
+    let cluster_schema = console.sidecars.foreign_sidecar_schema().map(|s| s.as_ref().clone());
+    Ok(EditorSeed { pipeline, sidecar, config_maps, cluster_schema })
 }
 
 /// Sidecar `id`, which must belong to pipeline `namespace/name` (a link may be edited by hand).
@@ -107,10 +112,19 @@ async fn own_sidecar(
     Ok(s)
 }
 
+/// What a write of a draft answers.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Saved {
+    /// The sidecar's ID.
+    pub id: String,
+    /// What the Kubernetes API server warned about the write.
+    pub warnings: Vec<String>,
+}
+
 /// Writes a draft: adds it to pipeline `namespace/name` (`id` is `None`) or replaces sidecar
 /// `id` if it is still at `etag`. With `dry_run` the server checks everything (the spec, the
-/// rules across the pipeline's sidecars, the ConfigMaps) and writes nothing. Answers the
-/// sidecar's ID.
+/// rules across the pipeline's sidecars, the ConfigMaps, the cluster's Pipeline schema) and
+/// writes nothing. Answers the sidecar's ID and Kubernetes' warnings.
 #[server]
 pub async fn save_sidecar(
     namespace: String,
@@ -119,16 +133,20 @@ pub async fn save_sidecar(
     spec: String,
     etag: Option<String>,
     dry_run: bool,
-) -> Result<String, ConsoleError> {
+) -> Result<Saved, ConsoleError> {
     let result = async {
         let (console, caller) = console()?;
         let value: serde_json::Value = serde_json::from_str(&spec)
             .map_err(|e| sidecar_service::ServiceError::Syntax(sidecar_spec::SyntaxError::from(e)))?;
         match id {
-            None => Ok(console.sidecars.create(&caller, &namespace, &name, value, dry_run).await?.id),
+            None => {
+                let c = console.sidecars.create(&caller, &namespace, &name, value, dry_run).await?;
+                Ok(Saved { id: c.id, warnings: c.warnings })
+            }
             Some(id) => {
                 own_sidecar(&console, &caller, &namespace, &name, &id).await?;
-                Ok(console.sidecars.update(&caller, &id, value, etag.as_deref(), dry_run).await?.id)
+                let v = console.sidecars.update(&caller, &id, value, etag.as_deref(), dry_run).await?;
+                Ok(Saved { id: v.id, warnings: v.warnings })
             }
         }
     }

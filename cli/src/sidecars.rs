@@ -363,6 +363,7 @@ pub fn describe_pipeline(g: &Global, a: DescribePipeline) -> Result<(), CliError
         ("Kind", p.kind.clone()),
         ("Image", p.image.clone()),
         ("Phase", p.phase.clone().unwrap_or_else(|| "<none>".into())),
+        ("Message", p.message.clone().unwrap_or_else(|| "<none>".into())),
         ("Replicas", format!("{} desired, {} ready", p.replicas, p.ready_replicas)),
         ("Rollout", format!("{} {}: {rollout}", r.kind, r.name)),
         ("Created", p.created_at.clone().unwrap_or_default()),

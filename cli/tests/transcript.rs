@@ -395,6 +395,38 @@ async fn on_a_calyptia_core_cluster_every_field_is_stored_as_sent_or_named() {
         .await;
     let pipelines = s.ok(&["get", "pipeline", "-n", "logging"]).await;
     assert!(pipelines.lines().any(|l| l.contains("my-pipeline") && l.contains("STARTED")), "{pipelines}");
+    let described = s.ok(&["describe", "pipeline", "logging/my-pipeline"]).await;
+    assert!(described.contains("Phase:     STARTED"), "{described}");
+    assert!(described.contains("Message:   deployment ready"), "{described}");
+
+    // A preStop sleep for graceful draining is stored and reaches every replica's container.
+    let draining = s.file(
+        "draining.json",
+        r#"{"name": "drain", "image": "nginx:1.27", "lifecycle": {"preStop": {"sleep": {"seconds": 5}}}}"#,
+    );
+    s.ok(&["create", "sidecar", "--pipeline", "my-pipeline", "--spec", &draining]).await;
+    let stored = s
+        .kubectl
+        .ok(&["get", "pipeline", "my-pipeline", "-n", "logging", "-o", "jsonpath={.spec.sidecars[3].lifecycle}"])
+        .await;
+    assert_eq!(stored.trim(), r#"{"preStop":{"sleep":{"seconds":5}}}"#);
+    s.replicas_run("fluent-bit my-sidecar envoy-sidecar probe-sidecar drain").await;
+    let seconds = s
+        .kubectl
+        .ok(&[
+            "get",
+            "pods",
+            "-n",
+            "logging",
+            "-l",
+            "core.calyptia.com/pipeline=my-pipeline",
+            "-o",
+            "jsonpath={range .items[*]}{.spec.containers[?(@.name==\"drain\")].lifecycle.preStop.sleep.seconds}{\" \"}{end}",
+        ])
+        .await;
+    assert_eq!(seconds.trim(), "5 5", "in every replica");
+    let drain_id = ids(&s.ok(&["get", "sidecar", "--pipeline", "my-pipeline"]).await).pop().expect("an ID");
+    s.ok(&["delete", "sidecar", "--sidecar", &drain_id, "--yes"]).await;
 
     // Update and delete work as documented.
     let newer = std::fs::read_to_string(example("envoy-sidecar.json"))

@@ -391,6 +391,19 @@ impl Sim {
     fn delete_pod(&self, owner: &Value, pod: &Value, manager: &str) {
         let ns = pod.pointer("/metadata/namespace").and_then(Value::as_str);
         let name = s(pod, "/metadata/name");
+        // The kubelet runs each running container's preStop hook before it stops it.
+        for c in pod.pointer("/spec/containers").and_then(Value::as_array).into_iter().flatten() {
+            let running = pod
+                .pointer("/status/containerStatuses")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .any(|st| st["name"] == c["name"] && st.pointer("/state/running").is_some());
+            if let (true, Some(why)) = (running, hook_failure(pod, c, "preStop")) {
+                let field_path = format!("spec.containers{{{}}}", s(c, "/name"));
+                self.container_event(pod, "Warning", "FailedPreStopHook", why, &field_path);
+            }
+        }
         let gone =
             self.store.delete(&PODS, ns, name, &Preconditions::default(), &opts(manager), Propagation::Background);
         if gone.is_ok() {
@@ -839,12 +852,20 @@ impl Sim {
                         self.after(Duration::from_secs(2), key.clone());
                     }
                 }
-            } else if fails(c) {
+            } else if let Some(hook) = fails(c).then_some(None).or_else(|| hook_failure(&pod, c, "postStart").map(Some))
+            {
                 let restarts = prev.and_then(|p| p["restartCount"].as_i64()).unwrap_or(-1) + 1;
                 st["restartCount"] = json!(restarts.max(0));
                 st["state"] = json!({"waiting": {"reason": "CrashLoopBackOff", "message": format!("back-off {}s restarting failed container={cname} pod={name}", backoff(restarts).as_secs())}});
-                st["lastState"] =
-                    json!({"terminated": {"exitCode": 1, "reason": "Error", "startedAt": now(), "finishedAt": now()}});
+                // A failed postStart hook has the kubelet kill the container (SIGKILL: 137).
+                let exit_code = if hook.is_some() { 137 } else { 1 };
+                st["lastState"] = json!({"terminated": {"exitCode": exit_code, "reason": "Error", "startedAt": now(), "finishedAt": now()}});
+                if let (Some(why), true) = (&hook, prev_reason != "CrashLoopBackOff" || restarts > 0) {
+                    self.container_event(&pod, "Normal", "Created", format!("Created container: {cname}"), &field_path);
+                    self.container_event(&pod, "Normal", "Started", format!("Started container {cname}"), &field_path);
+                    self.container_event(&pod, "Warning", "FailedPostStartHook", why.clone(), &field_path);
+                    self.container_event(&pod, "Normal", "Killing", "FailedPostStartHook".into(), &field_path);
+                }
                 if prev_reason != "CrashLoopBackOff" || restarts > 0 {
                     self.container_event(
                         &pod,
@@ -867,7 +888,9 @@ impl Sim {
                 if prev_reason == "CrashLoopBackOff" {
                     self.store.logs.restart(log.clone());
                 }
-                self.store.logs.append(log, format!("{}: exited with status 1", command_line(c)));
+                if hook.is_none() {
+                    self.store.logs.append(log, format!("{}: exited with status 1", command_line(c)));
+                }
             } else {
                 let started =
                     prev.and_then(|p| p.pointer("/state/running/startedAt")).cloned().unwrap_or_else(|| json!(now()));
@@ -975,6 +998,44 @@ fn fails(c: &Value) -> bool {
     let line = command_line(c);
     let first = c.pointer("/command/0").and_then(Value::as_str).unwrap_or("");
     matches!(first, "false" | "/bin/false") || line.contains("exit 1")
+}
+
+/// Why container `c`'s lifecycle hook `which` (`postStart`, `preStop`) fails, in the kubelet's
+/// words: an `exec` of a failing command (as [`fails`] judges one), an `httpGet` or `tcpSocket`
+/// to a port name the container does not declare. A `sleep` always succeeds.
+fn hook_failure(pod: &Value, c: &Value, which: &str) -> Option<String> {
+    let hook = c.pointer(&format!("/lifecycle/{which}"))?;
+    let target = format!(
+        "for Container \"{}\" in Pod \"{}_{}({})\"",
+        s(c, "/name"),
+        s(pod, "/metadata/name"),
+        s(pod, "/metadata/namespace"),
+        s(pod, "/metadata/uid")
+    );
+    if let Some(exec) = hook.get("exec") {
+        let words: Vec<&str> = exec["command"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        let as_container = json!({"command": words});
+        return fails(&as_container).then(|| {
+            format!(
+                "Exec lifecycle hook ({words:?}) {target} failed - error: command '{}' exited with 1: , message: \"\"",
+                words.join(" ")
+            )
+        });
+    }
+    let declared = |name: &str| c["ports"].as_array().into_iter().flatten().any(|p| p["name"] == name);
+    let ip = pod.pointer("/status/podIP").and_then(Value::as_str).unwrap_or("127.0.0.1");
+    if let Some(http) = hook.get("httpGet") {
+        let port = http["port"].as_str()?;
+        return (!declared(port)).then(|| {
+            format!("HTTP lifecycle hook ({}) {target} failed - error: port {port:?} not found in container's ports, message: \"\"", s(http, "/path"))
+        });
+    }
+    if let Some(tcp) = hook.get("tcpSocket") {
+        let port = tcp["port"].as_str()?;
+        return (!declared(port))
+            .then(|| format!("TCP lifecycle hook {target} failed - error: dial tcp {ip}: unknown port {port:?}"));
+    }
+    None
 }
 
 /// What a container of this image prints when it starts.

@@ -101,3 +101,54 @@ async fn unpullable_images_and_missing_configmaps_show_as_on_a_real_cluster() {
     // Its last run's output, as the kubelet keeps it.
     assert_eq!(c.ok(&["logs", "crash"]).await, "sh -c exit 1: exited with status 1\n");
 }
+
+#[tokio::test]
+async fn failing_lifecycle_hooks_are_recorded_as_a_kubelet_records_them() {
+    let c = cluster().await;
+    // A postStart hook that fails: the kubelet kills the container, which then crash-loops.
+    apply(&c, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: hooked\nspec:\n  containers:\n  - name: app\n    image: nginx:1.27\n    lifecycle:\n      postStart: {exec: {command: [/bin/false]}}\n").await;
+    c.until(
+        &["get", "pod", "hooked", "-o", "jsonpath={.status.containerStatuses[0].state.waiting.reason}"],
+        "CrashLoopBackOff",
+    )
+    .await;
+    let events = c.ok(&["get", "events", "--field-selector", "involvedObject.name=hooked"]).await;
+    assert!(events.contains("FailedPostStartHook"), "{events}");
+    assert!(
+        events.contains("Exec lifecycle hook ([\"/bin/false\"]) for Container \"app\" in Pod \"hooked_default("),
+        "{events}"
+    );
+
+    // A preStop hook that fails is recorded when the controller stops the pod (a scale-down).
+    let deployment = DEPLOYMENT.replace("replicas: 3", "replicas: 1").replace(
+        "        image: nginx:1.27\n",
+        "        image: nginx:1.27\n        lifecycle:\n          preStop: {exec: {command: [sh, -c, exit 1]}}\n",
+    );
+    apply(&c, &deployment).await;
+    c.until(&["get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].status.phase}"], "Running").await;
+    let pod = c.ok(&["get", "pods", "-l", "app=web", "-o", "jsonpath={.items[0].metadata.name}"]).await;
+    c.ok(&["scale", "deployment", "web", "--replicas=0"]).await;
+    c.until(&["get", "pods", "-l", "app=web", "-o", "name"], "").await;
+    let events = c.ok(&["get", "events", "--field-selector", &format!("involvedObject.name={pod}")]).await;
+    assert!(events.contains("FailedPreStopHook"), "{events}");
+
+    // A preStop sleep is no failure.
+    let sleeping = DEPLOYMENT.replace("replicas: 3", "replicas: 1").replace(
+        "        image: nginx:1.27\n",
+        "        image: nginx:1.27\n        lifecycle:\n          preStop: {sleep: {seconds: 5}}\n",
+    );
+    apply(&c, &sleeping).await;
+    c.ok(&["scale", "deployment", "web", "--replicas=1"]).await;
+    c.until(
+        &[
+            "get",
+            "pods",
+            "-l",
+            "app=web",
+            "-o",
+            "jsonpath={.items[*].spec.containers[0].lifecycle.preStop.sleep.seconds}",
+        ],
+        "5",
+    )
+    .await;
+}

@@ -1,6 +1,6 @@
 import { test, expect, Page, Request } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { open, create, remove, rolledOut } from "./helpers";
+import { open, create, remove, rolledOut, typeJson } from "./helpers";
 
 // Every request of every test, to check that nothing goes to another origin and that Monaco is
 // fetched only where a JSON view opens.
@@ -16,18 +16,6 @@ function foreign(seen: Request[], base: string): string[] {
 }
 
 const monacoRequests = (seen: Request[]) => seen.filter((r) => new URL(r.url()).pathname.startsWith("/monaco/"));
-
-/** Replaces the text of the JSON view's Monaco editor, pasting it as a person would. */
-async function typeJson(page: Page, text: string) {
-  const editor = page.locator(".monaco-host .monaco-editor");
-  await expect(editor).toBeVisible({ timeout: 20_000 });
-  await editor.click();
-  await page.keyboard.press("ControlOrMeta+A");
-  await page.keyboard.press("Delete");
-  await page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
-  await page.evaluate((t) => navigator.clipboard.writeText(t), text);
-  await page.keyboard.press("ControlOrMeta+V");
-}
 
 /** The sidecar's spec and status, through the REST API. */
 async function sidecar(page: Page, id: string) {
@@ -362,4 +350,31 @@ test("on the JSON tab the review also shows the change side by side in Monaco's 
   const side = review.getByRole("region", { name: "Stored spec and your draft, side by side" });
   await expect(side.locator(".monaco-diff-editor")).toBeVisible({ timeout: 10_000 });
   await expect(side.locator(".modified .view-line").filter({ hasText: '"nginx:1.27"' })).toHaveCount(1);
+});
+
+test("a pre-stop sleep for draining is one field of the form, checked as typed, and shown on the sidecar page", async ({ page }) => {
+  await remove(page.request, "logging/audit-logs", "drainer");
+  await open(page, "/pipelines/logging/audit-logs/sidecars/new");
+  await page.waitForFunction(() => (window as any).__sidecarHydrated === true);
+  await page.getByLabel("Name", { exact: true }).fill("drainer");
+  await page.getByLabel("Image", { exact: true }).fill("nginx:1.27");
+  const sleep = page.getByLabel("Pre-stop sleep (seconds)");
+  await sleep.fill("0");
+  await expect(sleep).toHaveAttribute("aria-invalid", "true");
+  await expect(
+    page.locator(".field-error").filter({ hasText: "must be greater than 0 and less than terminationGracePeriodSeconds (30)" }),
+  ).toBeVisible();
+  await expect(page.getByRole("button", { name: "Review changes" })).toBeDisabled();
+  await sleep.fill("5");
+  await expect(sleep).toHaveAttribute("aria-invalid", "false");
+  await page.getByRole("button", { name: "Review changes" }).click();
+  const review = page.getByRole("region", { name: "Review changes" });
+  await expect(review.getByText("The server accepts this change")).toBeVisible();
+  await review.getByRole("button", { name: "Apply" }).click();
+  await expect(page).toHaveURL(/\/sidecars\/[^/?]+\?applied=1/, { timeout: 10_000 });
+  const id = new URL(page.url()).pathname.split("/").pop()!;
+  expect((await sidecar(page, id)).spec.lifecycle).toEqual({ preStop: { sleep: { seconds: 5 } } });
+  await expect(page.getByText("before stop")).toBeVisible();
+  await expect(page.getByText("sleeps 5 s")).toBeVisible();
+  await remove(page.request, "logging/audit-logs", "drainer");
 });

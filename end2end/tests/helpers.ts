@@ -48,3 +48,15 @@ export async function rolledOut(request: APIRequestContext, pipeline: string) {
     )
     .toBe(true);
 }
+
+/** Replaces the text of the JSON view's Monaco editor, pasting it as a person would. */
+export async function typeJson(page: Page, text: string) {
+  const editor = page.locator(".monaco-host .monaco-editor");
+  await expect(editor).toBeVisible({ timeout: 20_000 });
+  await editor.click();
+  await page.keyboard.press("ControlOrMeta+A");
+  await page.keyboard.press("Delete");
+  await page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
+  await page.evaluate((t) => navigator.clipboard.writeText(t), text);
+  await page.keyboard.press("ControlOrMeta+V");
+}

@@ -171,3 +171,32 @@ async fn the_api_servers_warnings_reach_the_caller() {
     let warning = headers.get("warning").and_then(|v| v.to_str().ok()).unwrap_or_default();
     assert_eq!(warning, r#"299 - "core.calyptia.com/v1 Pipeline is deprecated""#);
 }
+
+/// Every field of our sidecar schema that Calyptia Core's does not declare: the list the docs
+/// give (docs/spec.md, "The cluster's Pipeline schema").
+#[test]
+fn the_fields_calyptia_cores_schema_lacks_are_exactly_these() {
+    let ours = sidecar_spec::fit::sidecar_item_schema(&operator::crd::crd_json(), "v1").expect("ours");
+    let theirs = sidecar_spec::fit::sidecar_item_schema(&calyptia_core_crd(), "v1").expect("theirs");
+    fn leaves(schema: &Value, path: String, out: &mut Vec<String>) {
+        if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+            for (k, s) in props {
+                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                out.push(p.clone());
+                leaves(s, p, out);
+            }
+        }
+        if let Some(items) = schema.get("items") {
+            leaves(items, format!("{path}[]"), out);
+        }
+    }
+    let mut all = Vec::new();
+    leaves(&ours, String::new(), &mut all);
+    let mut lacking: Vec<String> = all.into_iter().filter(|p| !sidecar_spec::fit::declares(&theirs, p)).collect();
+    // A field under one that is lacking is lacking too; name the outermost.
+    lacking.dedup_by(|b, a| b.starts_with(a.as_str()));
+    assert_eq!(
+        lacking,
+        ["ports[].hostIP", "ports[].hostPort", "volumeMounts[].mountPropagation", "volumeMounts[].subPathExpr"]
+    );
+}

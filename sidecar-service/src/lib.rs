@@ -261,6 +261,18 @@ impl Sidecars {
         self.schema.sidecar_items()
     }
 
+    /// [`Self::sidecar_schema`] when it is not our own CRD's (a cluster that runs Calyptia
+    /// Core's): only then can a valid spec hold a field the cluster would drop.
+    pub fn foreign_sidecar_schema(&self) -> Option<Arc<Value>> {
+        static OURS: std::sync::LazyLock<Option<Value>> = std::sync::LazyLock::new(|| {
+            sidecar_spec::fit::sidecar_item_schema(
+                &operator::crd::crd_json(),
+                &<Pipeline as kube::Resource>::version(&()),
+            )
+        });
+        self.schema.sidecar_items().filter(|s| OURS.as_ref() != Some(s.as_ref()))
+    }
+
     /// The pipelines the caller can list (all namespaces, or one).
     pub async fn list_pipelines(
         &self,

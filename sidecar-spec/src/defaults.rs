@@ -37,6 +37,22 @@ pub fn apply_defaults(spec: &mut SidecarSpec) {
     for probe in [&mut spec.liveness_probe, &mut spec.readiness_probe, &mut spec.startup_probe].into_iter().flatten() {
         default_probe(probe);
     }
+    if let Some(l) = &mut spec.lifecycle {
+        for hook in [&mut l.post_start, &mut l.pre_stop].into_iter().flatten() {
+            if let Some(http) = &mut hook.http_get {
+                default_http_get(http);
+            }
+        }
+    }
+}
+
+fn default_http_get(http: &mut crate::HttpGetAction) {
+    if http.path.is_empty() {
+        http.path = "/".to_owned();
+    }
+    if http.scheme.is_empty() {
+        http.scheme = "HTTP".to_owned();
+    }
 }
 
 fn default_probe(p: &mut Probe) {
@@ -51,11 +67,6 @@ fn default_probe(p: &mut Probe) {
         }
     }
     if let Some(http) = &mut p.http_get {
-        if http.path.is_empty() {
-            http.path = "/".to_owned();
-        }
-        if http.scheme.is_empty() {
-            http.scheme = "HTTP".to_owned();
-        }
+        default_http_get(http);
     }
 }

@@ -64,6 +64,52 @@ pub struct SidecarSpec {
     /// Holds the other probes back until the sidecar has started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub startup_probe: Option<Probe>,
+    /// Actions the kubelet runs right after the sidecar starts and before it is stopped (a
+    /// `preStop` sleep lets a proxy drain its connections).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<Lifecycle>,
+}
+
+/// Hooks around a container's life.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Lifecycle {
+    /// Runs right after the container is created; when it fails, the container is killed and
+    /// started again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_start: Option<LifecycleHandler>,
+    /// Runs before the container is stopped (a rollout, a scale-down, a pod deletion); the stop
+    /// waits for it, within the pod's grace period of 30 seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_stop: Option<LifecycleHandler>,
+}
+
+/// One hook: exactly one of its actions.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LifecycleHandler {
+    /// Runs a command in the sidecar; a non-zero exit status is a failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exec: Option<ExecAction>,
+    /// An HTTP GET; a status outside 200-399 is a failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_get: Option<HttpGetAction>,
+    /// A TCP connection (kept for compatibility; Kubernetes does not run it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_socket: Option<TcpSocketAction>,
+    /// Waits, without needing a `sleep` binary in the image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sleep: Option<SleepAction>,
+}
+
+/// A pause.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SleepAction {
+    /// Seconds to wait: 1 to 30 (the pod's grace period).
+    #[serde(default)]
+    #[schemars(extend("x-required" = true), range(min = 1, max = 30))]
+    pub seconds: i64,
 }
 
 /// An environment variable.

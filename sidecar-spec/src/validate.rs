@@ -116,8 +116,40 @@ pub fn validate(spec: &SidecarSpec) -> Vec<FieldError> {
             v.probe(p, field, &root.child(field));
         }
     }
+    if let Some(l) = &spec.lifecycle {
+        let lp = root.child("lifecycle");
+        for (hook, field) in [(&l.post_start, "postStart"), (&l.pre_stop, "preStop")] {
+            if let Some(h) = hook {
+                let actions = Actions {
+                    exec: h.exec.as_ref(),
+                    http_get: h.http_get.as_ref(),
+                    tcp_socket: h.tcp_socket.as_ref(),
+                    grpc: None,
+                    sleep: h.sleep.as_ref(),
+                };
+                v.handler(
+                    &actions,
+                    &lp.child(field),
+                    "must specify a handler type: one of exec, httpGet, tcpSocket or sleep",
+                );
+            }
+        }
+    }
     v.0
 }
+
+/// The actions of a probe or a lifecycle hook, of which exactly one must be set.
+struct Actions<'a> {
+    exec: Option<&'a crate::ExecAction>,
+    http_get: Option<&'a crate::HttpGetAction>,
+    tcp_socket: Option<&'a crate::TcpSocketAction>,
+    grpc: Option<&'a crate::GrpcAction>,
+    sleep: Option<&'a crate::SleepAction>,
+}
+
+/// The pod's grace period, which a `preStop` sleep must fit in (Kubernetes' default; the
+/// operator does not change it).
+const GRACE_PERIOD_SECONDS: i64 = 30;
 
 #[derive(Default)]
 struct Validator(Vec<FieldError>);
@@ -522,7 +554,8 @@ impl Validator {
         }
     }
 
-    fn probe(&mut self, probe: &Probe, kind: &str, path: &FieldPath) {
+    /// Kubernetes' `validateHandler`: exactly one action, each checked as for probes.
+    fn handler(&mut self, a: &Actions<'_>, path: &FieldPath, none: &str) {
         let mut handlers = 0;
         let mut one_more = |v: &mut Self, name: &str| -> bool {
             if handlers > 0 {
@@ -533,12 +566,12 @@ impl Validator {
                 true
             }
         };
-        if let Some(exec) = &probe.exec {
+        if let Some(exec) = a.exec {
             if one_more(self, "exec") && exec.command.is_empty() {
                 self.push(FieldError::required(path.child("exec").child("command"), "the command to run is required"));
             }
         }
-        if let Some(http) = &probe.http_get {
+        if let Some(http) = a.http_get {
             if one_more(self, "httpGet") {
                 let hp = path.child("httpGet");
                 if http.path.is_empty() {
@@ -557,24 +590,43 @@ impl Validator {
                 }
             }
         }
-        if let Some(tcp) = &probe.tcp_socket {
+        if let Some(tcp) = a.tcp_socket {
             if one_more(self, "tcpSocket") {
                 self.port_num_or_name(tcp.port.as_ref(), &path.child("tcpSocket").child("port"));
             }
         }
-        if let Some(grpc) = &probe.grpc {
+        if let Some(grpc) = a.grpc {
             if one_more(self, "grpc") {
                 for m in names::port_number(grpc.port.into()) {
                     self.push(FieldError::invalid(path.child("grpc").child("port"), grpc.port, m));
                 }
             }
         }
-        if handlers == 0 {
-            self.push(FieldError::required(
-                path.clone(),
-                "must specify a handler type: one of exec, httpGet, tcpSocket or grpc",
-            ));
+        if let Some(sleep) = a.sleep {
+            if one_more(self, "sleep") && (sleep.seconds <= 0 || sleep.seconds > GRACE_PERIOD_SECONDS) {
+                self.push(FieldError::invalid(
+                    path.child("sleep").child("seconds"),
+                    sleep.seconds,
+                    format!(
+                        "must be greater than 0 and less than terminationGracePeriodSeconds ({GRACE_PERIOD_SECONDS})"
+                    ),
+                ));
+            }
         }
+        if handlers == 0 {
+            self.push(FieldError::required(path.clone(), none));
+        }
+    }
+
+    fn probe(&mut self, probe: &Probe, kind: &str, path: &FieldPath) {
+        let actions = Actions {
+            exec: probe.exec.as_ref(),
+            http_get: probe.http_get.as_ref(),
+            tcp_socket: probe.tcp_socket.as_ref(),
+            grpc: probe.grpc.as_ref(),
+            sleep: None,
+        };
+        self.handler(&actions, path, "must specify a handler type: one of exec, httpGet, tcpSocket or grpc");
         for (value, field) in [
             (probe.initial_delay_seconds, "initialDelaySeconds"),
             (probe.timeout_seconds, "timeoutSeconds"),

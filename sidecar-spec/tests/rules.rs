@@ -359,6 +359,79 @@ fn probes() {
     );
 }
 
+fn hook(which: &str, h: Value) -> Value {
+    with(json!({"lifecycle": {which: h}}))
+}
+
+/// The cases of Kubernetes' `TestValidateContainers` / `TestValidateLifecycle` for lifecycle
+/// handlers (`pkg/apis/core/validation/validation_test.go`), for both hooks.
+#[test]
+fn lifecycle_hooks() {
+    for which in ["postStart", "preStop"] {
+        let at = |rest: &str| format!("lifecycle.{which}{rest}");
+        // "valid lifecycle": one handler of each kind.
+        valid(hook(which, json!({"exec": {"command": ["ls", "-l"]}})));
+        valid(hook(which, json!({"httpGet": {"host": "127.0.0.1", "port": 80, "path": "/healthz"}})));
+        valid(hook(which, json!({"tcpSocket": {"port": 8080}})));
+        valid(hook(which, json!({"sleep": {"seconds": 1}})));
+        valid(hook(which, json!({"sleep": {"seconds": 30}})));
+        // "invalid lifecycle, no exec command."
+        invalid(hook(which, json!({"exec": {}})), &at(".exec.command"), ErrorKind::Required);
+        // "invalid lifecycle, no http path." (Kubernetes defaults an empty path to "/" first.)
+        let spec = valid(hook(which, json!({"httpGet": {"port": 80}})));
+        let http = spec
+            .lifecycle
+            .and_then(|l| if which == "preStop" { l.pre_stop } else { l.post_start })
+            .and_then(|h| h.http_get);
+        assert_eq!(http.map(|h| (h.path, h.scheme)), Some(("/".into(), "HTTP".into())));
+        // "invalid lifecycle, no http port." / "invalid lifecycle, no tcp socket port."
+        invalid(hook(which, json!({"httpGet": {"path": "/"}})), &at(".httpGet.port"), ErrorKind::Invalid);
+        invalid(hook(which, json!({"tcpSocket": {}})), &at(".tcpSocket.port"), ErrorKind::Invalid);
+        // "invalid lifecycle, zero tcp socket port." / out of range / a malformed port name.
+        invalid(hook(which, json!({"tcpSocket": {"port": 0}})), &at(".tcpSocket.port"), ErrorKind::Invalid);
+        invalid(hook(which, json!({"httpGet": {"port": 65536}})), &at(".httpGet.port"), ErrorKind::Invalid);
+        invalid(hook(which, json!({"httpGet": {"port": "Not_A_Name"}})), &at(".httpGet.port"), ErrorKind::Invalid);
+        // "invalid lifecycle, no http scheme." (an unsupported one)
+        invalid(
+            hook(which, json!({"httpGet": {"port": 80, "scheme": "FTP"}})),
+            &at(".httpGet.scheme"),
+            ErrorKind::NotSupported,
+        );
+        invalid(
+            hook(which, json!({"httpGet": {"port": 80, "httpHeaders": [{"name": "Bad Header", "value": "x"}]}})),
+            &at(".httpGet.httpHeaders[0].name"),
+            ErrorKind::Invalid,
+        );
+        // "invalid lifecycle, no action."
+        invalid(hook(which, json!({})), &at(""), ErrorKind::Required);
+        // More than one handler.
+        invalid(
+            hook(which, json!({"exec": {"command": ["true"]}, "sleep": {"seconds": 5}})),
+            &at(".sleep"),
+            ErrorKind::Forbidden,
+        );
+        // "invalid lifecycle, sleep": zero, negative, longer than the grace period.
+        for seconds in [0, -1, 31] {
+            invalid(hook(which, json!({"sleep": {"seconds": seconds}})), &at(".sleep.seconds"), ErrorKind::Invalid);
+        }
+        // Fields a hook does not have.
+        invalid(hook(which, json!({"grpc": {"port": 9000}})), &at(".grpc"), ErrorKind::UnknownField);
+        invalid(
+            hook(which, json!({"sleep": {"seconds": 5, "millis": 1}})),
+            &at(".sleep.millis"),
+            ErrorKind::UnknownField,
+        );
+    }
+    let e = errors(hook("preStop", json!({"sleep": {"seconds": 0}})));
+    assert_eq!(e.len(), 1, "{e:?}");
+    match check_value(hook("preStop", json!({"sleep": {"seconds": 0}}))) {
+        Err(CheckError::Invalid(errs)) => {
+            assert_eq!(errs[0].message, "must be greater than 0 and less than terminationGracePeriodSeconds (30)")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 #[test]
 fn probe_defaults_and_explicit_zero() {
     for p in [

@@ -312,16 +312,22 @@ fn run_tests(ws: &Workspace) -> Result<()> {
     let site = ws.build_site()?;
     ws.cargo(TEST_BUILDS[5])?;
 
-    // Browser tests against a real server on a free loopback port.
-    let (server, addr) = start_console(&ws.target.join("debug/sidecar-console"), &site)?;
+    // Browser tests against a real server on a free loopback port, and a second one whose
+    // cluster serves a Pipeline CRD of Calyptia Core's shape.
+    let bin = ws.target.join("debug/sidecar-console");
+    let (server, addr) = start_console(&bin, &site, &[])?;
+    let crd = ws.root.join("server/tests/fixtures/calyptia-core-pipelines-crd.yaml");
+    let (calyptia, calyptia_addr) = start_console(&bin, &site, &["--pipeline-crd".as_ref(), crd.as_os_str()])?;
     step("playwright test");
     let result = status(
         Command::new("npx")
             .args(["playwright", "test"])
             .current_dir(ws.end2end())
-            .env("BASE_URL", format!("http://{addr}")),
+            .env("BASE_URL", format!("http://{addr}"))
+            .env("CALYPTIA_BASE_URL", format!("http://{calyptia_addr}")),
     );
     drop(server);
+    drop(calyptia);
     result
 }
 
@@ -333,7 +339,7 @@ fn bench() -> Result<()> {
     ws.ensure_tools(true)?;
     let site = ws.build_site()?;
     ws.cargo(&["build", "-p", "server", "--release"])?;
-    let (server, addr) = start_console(&ws.target.join("release/sidecar-console"), &site)?;
+    let (server, addr) = start_console(&ws.target.join("release/sidecar-console"), &site, &[])?;
     step("node bench.mjs");
     let result = status(
         Command::new("node").arg("bench.mjs").arg(format!("http://{addr}")).arg(&site).current_dir(ws.end2end()),
@@ -344,13 +350,14 @@ fn bench() -> Result<()> {
 
 /// Starts the console `bin` on a free loopback port, on an ephemeral embedded cluster; it stops
 /// when the handle is dropped.
-fn start_console(bin: &Path, site: &Path) -> Result<(KillOnDrop, String)> {
+fn start_console(bin: &Path, site: &Path, extra: &[&std::ffi::OsStr]) -> Result<(KillOnDrop, String)> {
     let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
     let addr = format!("127.0.0.1:{port}");
     step(&format!("start {} on {addr}", bin.display()));
     let server = Command::new(bin)
         .args(["--listen", &addr, "--ephemeral", "--embedded", "--cluster-listen", "127.0.0.1:0", "--site-root"])
         .arg(site)
+        .args(extra)
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
     let server = KillOnDrop(server);

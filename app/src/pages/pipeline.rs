@@ -372,6 +372,7 @@ fn StatusTab(state: RwSignal<PipelineState>) -> impl IntoView {
             <h2>"Status"</h2>
             <dl class="facts-list">
                 <dt>"Phase"</dt><dd>{s.pipeline.phase.clone().unwrap_or_else(|| "not reported".into())}</dd>
+                <dt>"Message"</dt><dd>{s.pipeline.message.clone().unwrap_or_else(|| "—".into())}</dd>
                 <dt>"Replicas"</dt><dd>{format!("{} desired, {} ready", s.pipeline.replicas, s.pipeline.ready_replicas)}</dd>
                 <dt>"Generation"</dt><dd>{format!("{} ({observed})", st.generation)}</dd>
                 <dt>{format!("Rollout ({} {})", r.kind, r.name)}</dt><dd>{rollout_words}</dd>

@@ -77,9 +77,21 @@ fn list(v: &Value, ptr: &str) -> Vec<Value> {
     v.pointer(ptr).and_then(Value::as_array).cloned().unwrap_or_default()
 }
 
-/// A probe in a sentence: "HTTP GET /ready on port 9901, after 5 s, every 10 s, timeout 1 s, 3 failures".
-fn probe_words(p: &Value) -> String {
-    let how = if let Some(h) = p.get("httpGet") {
+/// What the Kubernetes API server warned about a write, as kubectl prints it ("Warning: ...").
+#[component]
+pub fn Warnings(warnings: Vec<String>) -> impl IntoView {
+    (!warnings.is_empty()).then(|| {
+        view! {
+            <div class="notice warnings" role="note" aria-label="Kubernetes warnings">
+                <ul class="plain">{warnings.into_iter().map(|w| view! { <li><strong>"Warning: "</strong>{w}</li> }).collect_view()}</ul>
+            </div>
+        }
+    })
+}
+
+/// What a probe or lifecycle hook does, in words: "HTTP GET /ready on port 9901", "sleeps 5 s".
+fn action_words(p: &Value) -> String {
+    if let Some(h) = p.get("httpGet") {
         format!(
             "{} GET {} on port {}",
             text(h, "/scheme").unwrap_or_else(|| "HTTP".into()),
@@ -93,9 +105,16 @@ fn probe_words(p: &Value) -> String {
     } else if let Some(e) = p.get("exec") {
         let cmd: Vec<String> = list(e, "/command").iter().filter_map(|c| c.as_str().map(str::to_owned)).collect();
         format!("runs {}", cmd.join(" "))
+    } else if let Some(seconds) = p.pointer("/sleep/seconds").and_then(Value::as_i64) {
+        format!("sleeps {seconds} s")
     } else {
         "no handler".into()
-    };
+    }
+}
+
+/// A probe in a sentence: "HTTP GET /ready on port 9901, after 5 s, every 10 s, timeout 1 s, 3 failures".
+fn probe_words(p: &Value) -> String {
+    let how = action_words(p);
     let n = |k: &str, d: i64| p.get(k).and_then(Value::as_i64).unwrap_or(d);
     format!(
         "{how}, after {} s, every {} s, timeout {} s, {} failures",
@@ -201,6 +220,7 @@ fn Sidecar(initial: SidecarState) -> impl IntoView {
                 </div>
             </div>
             {move || applied.get().then(|| view! { <Rollout state/> })}
+            {move || view! { <Warnings warnings=query.with(|q| q.get_all("warning").unwrap_or_default())/> }}
             {move || deleted.get().then(|| view! {
                 <p class="notice" role="status">"This sidecar was deleted; the rollout removes it from every replica. "
                     <a href=pipeline_href.clone()>"Back to the pipeline"</a></p>
@@ -284,11 +304,18 @@ fn Overview(state: RwSignal<SidecarState>) -> impl IntoView {
                 view! { <li><code>{text(e, "/name").unwrap_or_default()}</code> " = " <code>{value}</code></li> }
             })
             .collect_view();
+        let has_probes = ["livenessProbe", "readinessProbe", "startupProbe"].iter().any(|k| spec.get(*k).is_some());
         let probes = ["livenessProbe", "readinessProbe", "startupProbe"]
             .into_iter()
             .filter_map(|k| spec.get(k).map(|p| (k, probe_words(p))))
             .map(|(k, words)| view! { <li><strong>{k.trim_end_matches("Probe").to_owned()}</strong> ": " {words}</li> })
             .collect_view();
+        let hooks = [("postStart", "after start"), ("preStop", "before stop")]
+            .into_iter()
+            .filter_map(|(k, when)| spec.pointer(&format!("/lifecycle/{k}")).map(|h| (when, action_words(h))))
+            .map(|(when, words)| view! { <li><strong>{when}</strong> ": " {words}</li> })
+            .collect_view();
+        let has_hooks = spec.get("lifecycle").is_some();
         let resources = spec.get("resources").map(|r| r.to_string());
         let ports = sc.ports();
         let json = serde_json::to_string_pretty(&spec).unwrap_or_default();
@@ -302,7 +329,8 @@ fn Overview(state: RwSignal<SidecarState>) -> impl IntoView {
                 <dt>"Ports"</dt><dd class="mono">{if ports.is_empty() { "—".into() } else { ports.join(", ") }}</dd>
                 <dt>"Mounts"</dt><dd>{if volumes.is_empty() { Either::Left(view! { "—" }) } else { Either::Right(view! { <ul class="plain">{mounts}</ul> }) }}</dd>
                 <dt>"Environment"</dt><dd>{if spec.get("env").is_none() { Either::Left(view! { "—" }) } else { Either::Right(view! { <ul class="plain">{env}</ul> }) }}</dd>
-                <dt>"Probes"</dt><dd><ul class="plain">{probes}</ul></dd>
+                <dt>"Probes"</dt><dd>{if has_probes { Either::Right(view! { <ul class="plain">{probes}</ul> }) } else { Either::Left(view! { "—" }) }}</dd>
+                <dt>"Lifecycle hooks"</dt><dd>{if has_hooks { Either::Right(view! { <ul class="plain">{hooks}</ul> }) } else { Either::Left(view! { "—" }) }}</dd>
                 <dt>"Resources"</dt><dd class="mono">{resources.unwrap_or_else(|| "—".into())}</dd>
                 <dt>"Created"</dt><dd><Age at=sc.created_at.clone() long=true/></dd>
                 <dt>"Updated"</dt><dd><Age at=sc.updated_at.clone() long=true/></dd>

@@ -200,6 +200,7 @@ const SHOWN: &[&str] = &[
     "resources.requests.memory",
     "resources.limits.cpu",
     "resources.limits.memory",
+    "lifecycle.preStop.sleep.seconds",
 ];
 
 /// Fields of a probe the form shows.
@@ -310,8 +311,9 @@ impl Checked {
     }
 }
 
-/// Parses, validates (the same `sidecar-spec` rules as the server) and places each problem.
-pub fn check(text: &str) -> Checked {
+/// Parses, validates (the same `sidecar-spec` rules as the server, and the cluster's Pipeline
+/// schema when it is not ours) and places each problem.
+pub fn check(text: &str, cluster: Option<&Value>) -> Checked {
     let json: Result<Value, SyntaxError> = serde_json::from_str(text).map_err(SyntaxError::from);
     match &json {
         Err(e) => {
@@ -321,11 +323,14 @@ pub fn check(text: &str) -> Checked {
             Checked { json, errors: Vec::new(), problems }
         }
         Ok(v) => {
-            let errors = match sidecar_spec::check_value(v.clone()) {
+            let mut errors = match sidecar_spec::check_value(v.clone()) {
                 Ok(_) => Vec::new(),
                 Err(CheckError::Invalid(errors)) => errors,
                 Err(CheckError::Syntax(_)) => Vec::new(),
             };
+            if let Some(schema) = cluster {
+                errors.extend(sidecar_spec::fit::undeclared_fields(v, schema));
+            }
             let spans = Spans::parse(text);
             let problems = errors
                 .iter()
@@ -456,12 +461,23 @@ mod tests {
     }
 
     #[test]
+    fn fields_the_clusters_schema_would_drop_are_problems_too() {
+        let schema = serde_json::json!({"type": "object", "properties": {"name": {"type": "string"}, "image": {"type": "string"},
+            "ports": {"type": "array", "items": {"type": "object", "properties": {"containerPort": {"type": "integer"}}}}}});
+        let text = r#"{"name": "p", "image": "nginx:1", "ports": [{"containerPort": 80, "hostPort": 80}]}"#;
+        assert!(check(text, None).is_valid());
+        let c = check(text, Some(&schema));
+        let found: Vec<(&str, &str)> = c.problems.iter().map(|p| (p.path.as_str(), p.message.as_str())).collect();
+        assert_eq!(found, [("ports[0].hostPort", "this cluster's Pipeline schema does not accept this field")]);
+    }
+
+    #[test]
     fn problems_are_placed_on_their_values() {
         let text = "{\n  \"name\": \"p\",\n  \"image\": \"nginx:1\",\n  \"livenessProbe\": {\"httpGet\": {\"port\": 70000}}\n}";
-        let c = check(text);
+        let c = check(text, None);
         let p = c.problems.iter().find(|p| p.path == "livenessProbe.httpGet.port").expect("port problem");
         assert_eq!((p.start, p.end), ((4, 41), (4, 46)), "the 70000");
-        let bad = check("{\n  \"name\": \n}");
+        let bad = check("{\n  \"name\": \n}", None);
         assert_eq!(bad.problems[0].start.0, 3);
         assert!(!bad.is_valid());
     }

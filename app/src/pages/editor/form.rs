@@ -185,11 +185,57 @@ fn count(draft: Draft, path: &'static str) -> impl Fn() -> Vec<usize> + Copy {
     move || draft.read(|v| (0..draft::get(v, path).and_then(Value::as_array).map_or(0, Vec::len)).collect())
 }
 
+/// What the cluster can store of a sidecar (its Pipeline CRD's item schema, when not ours): the
+/// form offers only those fields.
+#[derive(Clone, Debug, Default)]
+pub struct Offers(pub Option<std::sync::Arc<Value>>);
+
+impl Offers {
+    /// Whether the form may offer the field at `path`.
+    pub fn field(&self, path: &str) -> bool {
+        self.0.as_deref().is_none_or(|s| sidecar_spec::fit::declares(s, path))
+    }
+}
+
 /// The form.
 #[component]
-pub fn SidecarForm(draft: Draft, config_maps: Vec<ConfigMapView>, namespace: String) -> impl IntoView {
+pub fn SidecarForm(draft: Draft, config_maps: Vec<ConfigMapView>, namespace: String, offers: Offers) -> impl IntoView {
     let unshown = move || draft.read(draft::unshown);
     let cms = StoredValue::new(config_maps);
+    let offer = |path: &str| offers.field(path);
+    let drain = offer("lifecycle.preStop.sleep.seconds").then(|| view! {
+        <Input draft label="Pre-stop sleep (seconds)" path="lifecycle.preStop.sleep.seconds" kind=Kind::Number placeholder="e.g. 5"
+            hint="Wait this long before the sidecar is stopped, so that it can drain its connections (1 to 30)."/>
+    });
+    let env = offer("env[].name").then(|| view! { <Env draft cms/> });
+    let ports = offer("ports[].containerPort").then(|| view! { <Ports draft/> });
+    let volumes = (offer("volumes[].configMap.name") && offer("volumeMounts[].mountPath"))
+        .then(|| view! { <Volumes draft cms namespace/> });
+    let liveness = offer("livenessProbe").then(|| {
+        view! {
+            <Probe draft key="livenessProbe" title="Liveness probe" what="restarts the sidecar when it fails"/>
+        }
+    });
+    let readiness = offer("readinessProbe").then(|| view! {
+        <Probe draft key="readinessProbe" title="Readiness probe" what="marks the replica not ready while it fails"/>
+    });
+    let startup = offer("startupProbe").then(|| {
+        view! {
+            <Probe draft key="startupProbe" title="Startup probe" what="holds the other probes until it succeeds"/>
+        }
+    });
+    let resources = offer("resources.limits[cpu]").then(|| view! {
+        <fieldset>
+            <legend>"Resources"</legend>
+            <p class="hint">"Quantities as Kubernetes writes them: CPU in cores or millicores (0.5, 250m), memory in bytes with a unit (64Mi, 1Gi)."</p>
+            <div class="row">
+                <Input draft label="CPU request" path="resources.requests[cpu]" placeholder="e.g. 100m"/>
+                <Input draft label="Memory request" path="resources.requests[memory]" placeholder="e.g. 64Mi"/>
+                <Input draft label="CPU limit" path="resources.limits[cpu]" placeholder="e.g. 500m"/>
+                <Input draft label="Memory limit" path="resources.limits[memory]" placeholder="e.g. 128Mi"/>
+            </div>
+        </fieldset>
+    });
     view! {
         <form class="sidecar-form" on:submit=|ev| ev.prevent_default() aria-label="Sidecar">
             <fieldset>
@@ -200,23 +246,15 @@ pub fn SidecarForm(draft: Draft, config_maps: Vec<ConfigMapView>, namespace: Str
                     options=vec![("", "Kubernetes' default (Always for :latest, else IfNotPresent)"), ("Always", "Always"), ("IfNotPresent", "IfNotPresent"), ("Never", "Never")]/>
                 <Lines draft label="Command" path="command" hint="One entry per line; empty runs the image's own entry point."/>
                 <Lines draft label="Arguments" path="args" hint="One entry per line."/>
+                {drain}
             </fieldset>
-            <Env draft cms/>
-            <Ports draft/>
-            <Volumes draft cms namespace/>
-            <Probe draft key="livenessProbe" title="Liveness probe" what="restarts the sidecar when it fails"/>
-            <Probe draft key="readinessProbe" title="Readiness probe" what="marks the replica not ready while it fails"/>
-            <Probe draft key="startupProbe" title="Startup probe" what="holds the other probes until it succeeds"/>
-            <fieldset>
-                <legend>"Resources"</legend>
-                <p class="hint">"Quantities as Kubernetes writes them: CPU in cores or millicores (0.5, 250m), memory in bytes with a unit (64Mi, 1Gi)."</p>
-                <div class="row">
-                    <Input draft label="CPU request" path="resources.requests[cpu]" placeholder="e.g. 100m"/>
-                    <Input draft label="Memory request" path="resources.requests[memory]" placeholder="e.g. 64Mi"/>
-                    <Input draft label="CPU limit" path="resources.limits[cpu]" placeholder="e.g. 500m"/>
-                    <Input draft label="Memory limit" path="resources.limits[memory]" placeholder="e.g. 128Mi"/>
-                </div>
-            </fieldset>
+            {env}
+            {ports}
+            {volumes}
+            {liveness}
+            {readiness}
+            {startup}
+            {resources}
             {move || {
                 let u = unshown();
                 (!u.is_empty()).then(|| view! {

@@ -126,7 +126,9 @@ fn Editor(start: EditorSeed) -> impl IntoView {
         (None, None) => BLANK.to_owned(),
     });
     let text = RwSignal::new(origin.get_untracked());
-    let checked = Memo::new(move |_| text.with(|t| check(t)));
+    let cluster = start.cluster_schema.clone();
+    let offers = form::Offers(cluster.clone().map(std::sync::Arc::new));
+    let checked = Memo::new(move |_| text.with(|t| check(t, cluster.as_ref())));
     let draft = Draft { text, checked };
     let dirty = Memo::new(move |_| text.with(|t| origin.with(|o| t != o)));
     // The sidecar as it is on the server now (edits only), kept current by its live stream.
@@ -230,10 +232,16 @@ fn Editor(start: EditorSeed) -> impl IntoView {
         let key = storage_key.clone();
         let ns = ns.clone();
         let pname = pname.clone();
-        Callback::new(move |new_id: String| {
+        Callback::new(move |(new_id, warnings): (String, Vec<String>)| {
             storage::remove(&key);
             origin.set(text.get_untracked());
-            navigate(&format!("/pipelines/{ns}/{pname}/sidecars/{new_id}?applied=1"), NavigateOptions::default());
+            // Kubernetes' warnings go along to the sidecar page, which shows them.
+            let warned: String =
+                warnings.iter().map(|w| format!("&warning={}", crate::components::logs::encode(w))).collect();
+            navigate(
+                &format!("/pipelines/{ns}/{pname}/sidecars/{new_id}?applied=1{warned}"),
+                NavigateOptions::default(),
+            );
         })
     };
 
@@ -260,7 +268,9 @@ fn Editor(start: EditorSeed) -> impl IntoView {
     let cm_ns = ns.clone();
     let panel = move || match tab.get() {
         "json" => Either::Left(view! { <json::JsonView draft jump/> }),
-        _ => Either::Right(view! { <form::SidecarForm draft config_maps=cms.clone() namespace=cm_ns.clone()/> }),
+        _ => Either::Right(
+            view! { <form::SidecarForm draft config_maps=cms.clone() namespace=cm_ns.clone() offers=offers.clone()/> },
+        ),
     };
     let valid = Memo::new(move |_| checked.with(Checked::is_valid));
     let reason = move || {

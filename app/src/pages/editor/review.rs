@@ -28,8 +28,8 @@ pub struct ReviewInput {
     pub current: RwSignal<Option<SidecarView>>,
     /// Whether the draft is valid.
     pub valid: Signal<bool>,
-    /// Called with the sidecar's ID once it is applied.
-    pub on_applied: Callback<String>,
+    /// Called with the sidecar's ID and Kubernetes' warnings once it is applied.
+    pub on_applied: Callback<(String, Vec<String>)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -57,11 +57,15 @@ pub fn Review(props: ReviewInput, on_close: Callback<()>) -> impl IntoView {
     attempt(true);
     let conflict = RwSignal::new(None::<(String, Option<SidecarView>)>);
     let (reviewed, set_reviewed) = signal(None::<Result<String, ConsoleError>>);
+    let (warnings, set_warnings) = signal(Vec::<String>::new());
     Effect::new(move |_| {
         let Some((a, result)) = save.value().get() else { return };
         match result {
-            Ok(new_id) if !a.dry_run => on_applied.run(new_id),
-            Ok(_) => set_reviewed.set(Some(Ok(a.text))),
+            Ok(saved) if !a.dry_run => on_applied.run((saved.id, saved.warnings)),
+            Ok(saved) => {
+                set_warnings.set(saved.warnings);
+                set_reviewed.set(Some(Ok(a.text)));
+            }
             Err(e @ ConsoleError::Failed { status: 409, .. }) => {
                 let (sentence, theirs) = failure(&e);
                 if let Some(t) = &theirs {
@@ -119,6 +123,7 @@ pub fn Review(props: ReviewInput, on_close: Callback<()>) -> impl IntoView {
         match reviewed.get() {
             Some(Ok(_)) => EitherOf4::B(view! {
                 <p class="verdict ok" role="status">"The server accepts this change (dry run; nothing is written until you apply)."</p>
+                <super::super::sidecar::Warnings warnings=warnings.get()/>
             }),
             Some(Err(ConsoleError::Failed { body, .. })) => EitherOf4::C(view! {
                 <div class="alert" role="alert">
