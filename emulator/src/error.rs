@@ -66,8 +66,8 @@ impl ApiError {
     pub fn invalid(rt: &ResourceType, name: &str, causes: Vec<(String, &'static str, String)>) -> Self {
         let text: Vec<String> = causes.iter().map(|(f, _, m)| format!("{f}: {m}")).collect();
         let joined = if text.len() == 1 { text[0].clone() } else { format!("[{}]", text.join(", ")) };
-        let mut e =
-            Self::new(422, "Invalid", format!("{} \"{name}\" is invalid: {joined}", rt.kind)).with_details(rt, name);
+        let mut e = Self::new(422, "Invalid", format!("{} \"{name}\" is invalid: {joined}", qualified_kind(rt)))
+            .with_details(rt, name);
         if let Some(d) = e.details.as_mut() {
             d["kind"] = json!(rt.kind);
             d["causes"] = causes
@@ -172,5 +172,15 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let code = StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (code, axum::Json(self.status())).into_response()
+    }
+}
+
+/// A kind as the API server names it in messages: `Pod`, `Deployment.apps`,
+/// `Pipeline.core.calyptia.com`.
+fn qualified_kind(rt: &ResourceType) -> String {
+    if rt.group.is_empty() {
+        rt.kind.to_owned()
+    } else {
+        format!("{}.{}", rt.kind, rt.group)
     }
 }

@@ -27,6 +27,7 @@ mod merge;
 mod openapi;
 mod protobuf;
 pub mod resources;
+mod schema;
 mod selector;
 mod store;
 mod table;

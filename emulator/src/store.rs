@@ -507,6 +507,7 @@ impl Store {
         }
         check_kind(rt, &mut obj)?;
         let warnings = self.prune(rt, &mut obj, opts)?;
+        schema_check(rt, &obj, meta_str(&obj, "name").unwrap_or_default(), false)?;
         let state = self.lock();
         let name = match meta_str(&obj, "name") {
             Some(n) => n.to_owned(),
@@ -804,6 +805,7 @@ impl Store {
             }
         }
         let warnings = self.prune(rt, &mut obj, opts)?;
+        schema_check(rt, &obj, name, status)?;
         if !status {
             crate::builtin::admit(rt, &mut obj).map_err(|causes| ApiError::invalid(rt, name, causes))?;
         }
@@ -1191,4 +1193,20 @@ fn check_kind(rt: &ResourceType, obj: &mut Value) -> Result<(), ApiError> {
         obj["metadata"] = json!({});
     }
     Ok(())
+}
+
+/// A custom object's fields against its CRD's schema (see [`crate::schema`]): those of the
+/// status for a write to `/status`, the others for a write to the object (whose status the
+/// server keeps as it was).
+fn schema_check(rt: &ResourceType, obj: &Value, name: &str, status: bool) -> Result<(), ApiError> {
+    let Some(schema) = &rt.schema else { return Ok(()) };
+    let causes: Vec<_> = crate::schema::validate(obj, schema)
+        .into_iter()
+        .filter(|(field, _, _)| (field == "status" || field.starts_with("status.")) == status)
+        .collect();
+    if causes.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(rt, name, causes))
+    }
 }

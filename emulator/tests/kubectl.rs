@@ -469,3 +469,106 @@ async fn pod_specs_are_validated_with_the_container_rules() {
         .await;
     assert_eq!(out, "IfNotPresent Always Pending");
 }
+
+/// A CRD with the guards Kubernetes' schema validation enforces.
+const GUARDED_CRD: &str = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: pipelines.core.calyptia.com
+spec:
+  group: core.calyptia.com
+  scope: Namespaced
+  names: {plural: pipelines, singular: pipeline, kind: Pipeline}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources: {status: {}}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            required: [replicasCount]
+            properties:
+              kind: {type: string, enum: [deployment, daemonSet, statefulSet]}
+              image: {type: string, maxLength: 40}
+              replicasCount: {type: integer, minimum: 0}
+              sidecars:
+                type: array
+                x-kubernetes-list-type: map
+                x-kubernetes-list-map-keys: [name]
+                items: {type: object, required: [name], properties: {name: {type: string}, image: {type: string}}}
+          status: {type: object, properties: {status: {type: string}}}
+"#;
+
+#[tokio::test]
+async fn a_crds_schema_guards_every_kind_of_write_in_kubernetes_words() {
+    let c = cluster().await;
+    c.ok(&["create", "-f", &write_manifest(&c, GUARDED_CRD)]).await;
+    let good = "apiVersion: core.calyptia.com/v1\nkind: Pipeline\nmetadata:\n  name: x\nspec:\n  kind: deployment\n  replicasCount: 1\n";
+    c.ok(&["create", "-f", &write_manifest(&c, good)]).await;
+    let version = || c.ok(&["get", "pipeline", "x", "-o", "jsonpath={.metadata.resourceVersion}"]);
+    let before = version().await;
+
+    // A merge patch, a JSON patch, a replace and a server-side apply: each refused, nothing stored.
+    let err = c.fails(&["patch", "pipeline", "x", "--type=merge", "-p", r#"{"spec":{"replicasCount":"two"}}"#]).await;
+    assert!(
+        err.contains(r#"The Pipeline "x" is invalid: spec.replicasCount: Invalid value: "string": spec.replicasCount in body must be of type integer: "string""#),
+        "{err}"
+    );
+    let err = c
+        .fails(&[
+            "patch",
+            "pipeline",
+            "x",
+            "--type=json",
+            "-p",
+            r#"[{"op":"replace","path":"/spec/kind","value":"job"}]"#,
+        ])
+        .await;
+    assert!(
+        err.contains(
+            r#"spec.kind: Unsupported value: "job": supported values: "deployment", "daemonSet", "statefulSet""#
+        ),
+        "{err}"
+    );
+    let negative = good.replace("replicasCount: 1", "replicasCount: -1");
+    let err = c.fails(&["replace", "-f", &write_manifest(&c, &negative)]).await;
+    assert!(
+        err.contains(
+            "spec.replicasCount: Invalid value: -1: spec.replicasCount in body should be greater than or equal to 0"
+        ),
+        "{err}"
+    );
+    // An apply that creates an object without a required field (an apply to x would keep the
+    // replicasCount another manager owns).
+    let missing = "apiVersion: core.calyptia.com/v1\nkind: Pipeline\nmetadata:\n  name: second\nspec:\n  kind: deployment\n  image: fluent/fluent-bit:3.1\n";
+    let err = c.fails(&["apply", "--server-side", "-f", &write_manifest(&c, missing)]).await;
+    assert!(err.contains(r#"The Pipeline "second" is invalid: spec.replicasCount: Required value"#), "{err}");
+    let wrong = good.replace("replicasCount: 1", "replicasCount: many");
+    let err = c.fails(&["apply", "--server-side", "--force-conflicts", "-f", &write_manifest(&c, &wrong)]).await;
+    assert!(err.contains("spec.replicasCount in body must be of type integer"), "{err}");
+    let twice = format!("{good}  sidecars:\n  - name: a\n  - name: a\n");
+    let err = c.fails(&["replace", "-f", &write_manifest(&c, &twice)]).await;
+    assert!(err.contains(r#"spec.sidecars[1]: Duplicate value: map[string]interface {}{"name":"a"}"#), "{err}");
+    let long = good
+        .replace("replicasCount: 1", "replicasCount: 1\n  image: registry.example.com/a/very/long/repository/name:1.0");
+    let err = c.fails(&["replace", "-f", &write_manifest(&c, &long)]).await;
+    assert!(err.contains("spec.image: Too long: may not be more than 40 bytes"), "{err}");
+    assert_eq!(version().await, before, "nothing was stored");
+
+    // The status subresource is checked against the status schema.
+    let err = c
+        .fails(&["patch", "pipeline", "x", "--subresource=status", "--type=merge", "-p", r#"{"status":{"status":7}}"#])
+        .await;
+    assert!(
+        err.contains(
+            r#"status.status: Invalid value: "integer": status.status in body must be of type string: "integer""#
+        ),
+        "{err}"
+    );
+    c.ok(&["patch", "pipeline", "x", "--type=merge", "-p", r#"{"spec":{"replicasCount":2}}"#]).await;
+}

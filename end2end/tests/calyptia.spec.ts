@@ -1,4 +1,5 @@
 import { test, expect } from "@playwright/test";
+import { execFileSync } from "node:child_process";
 import { open, typeJson } from "./helpers";
 
 // A second console, whose embedded cluster serves a Pipeline CRD of Calyptia Core's shape
@@ -44,4 +45,33 @@ test("the form offers the pre-stop sleep this cluster stores, and a sidecar made
     .toBe(true);
   expect((await (await page.request.get(`/api/v1/sidecars/${id}`)).json()).spec.lifecycle).toEqual({ preStop: { sleep: { seconds: 5 } } });
   expect((await page.request.delete(`/api/v1/sidecars/${id}`)).status()).toBe(200);
+});
+
+/** kubectl against this console's cluster, as another tool would use it. */
+function kubectl(...args: string[]): string {
+  return execFileSync("kubectl", args, { env: { ...process.env, KUBECONFIG: process.env.CALYPTIA_KUBECONFIG! } }).toString();
+}
+
+test("the API server's warnings are shown in the review and after applying, never swallowed", async ({ page }) => {
+  test.skip(!process.env.CALYPTIA_KUBECONFIG, "needs the cluster's kubeconfig (CALYPTIA_KUBECONFIG)");
+  // The cluster's administrator marks the Pipeline version deprecated: the API server then
+  // warns on every request to it.
+  kubectl("patch", "crd", "pipelines.core.calyptia.com", "--type=json", "-p", '[{"op":"add","path":"/spec/versions/0/deprecated","value":true}]');
+  try {
+    await open(page, "/pipelines/logging/app-logs/sidecars/new");
+    await page.getByLabel("Name", { exact: true }).fill("warned");
+    await page.getByLabel("Image", { exact: true }).fill("busybox:1.36");
+    await page.getByRole("button", { name: "Review changes" }).click();
+    const review = page.getByRole("region", { name: "Review changes" });
+    await expect(review.getByText("The server accepts this change")).toBeVisible();
+    const note = review.getByRole("note", { name: "Kubernetes warnings" });
+    await expect(note).toContainText("Warning: core.calyptia.com/v1 Pipeline is deprecated");
+    await review.getByRole("button", { name: "Apply" }).click();
+    await expect(page).toHaveURL(/\/sidecars\/[^/?]+\?applied=1&warning=/, { timeout: 10_000 });
+    await expect(page.getByRole("note", { name: "Kubernetes warnings" })).toContainText("core.calyptia.com/v1 Pipeline is deprecated");
+    const id = new URL(page.url()).pathname.split("/").pop()!;
+    expect((await page.request.delete(`/api/v1/sidecars/${id}`)).status()).toBe(200);
+  } finally {
+    kubectl("patch", "crd", "pipelines.core.calyptia.com", "--type=json", "-p", '[{"op":"remove","path":"/spec/versions/0/deprecated"}]');
+  }
 });

@@ -78,18 +78,25 @@ fn error_policy(p: Arc<Pipeline>, e: &Error, _: Arc<Context>) -> Action {
 async fn reconcile(p: Arc<Pipeline>, ctx: Arc<Context>) -> Result<Action, Error> {
     let ns = p.namespace().ok_or(Error::NoNamespace)?;
     let name = p.name_any();
+    let reference = p.object_ref(&());
+    // A sidecar written past the console (kubectl) may break the spec's rules; the workload
+    // then stays as it last was, and the status names the field.
+    if let Some(message) = invalid_sidecars(&p) {
+        publish(&ctx, &reference, EventType::Warning, "InvalidSidecar", &message).await;
+        write_status(&ctx, &p, failed_status(&p, "InvalidSidecar", &message)).await?;
+        return Ok(Action::requeue(Duration::from_secs(300)));
+    }
     let Rendered { kind, workload, config_map, warnings } = render::render(&p);
     let apply = PatchParams::apply(MANAGER).force();
     let config_maps: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), &ns);
     config_maps.patch(&render::config_map_name(&name), &apply, &Patch::Apply(&config_map)).await?;
     let result = workload_api(&ctx.client, &ns, kind).patch(&name, &apply, &Patch::Apply(&workload)).await;
-    let reference = p.object_ref(&());
     let live = match result {
         Ok(obj) => obj,
         Err(e) => {
             let message = e.to_string();
             publish(&ctx, &reference, EventType::Warning, "WorkloadFailed", &message).await;
-            write_status(&ctx, &p, failed_status(&p, &message)).await?;
+            write_status(&ctx, &p, failed_status(&p, "WorkloadFailed", &message)).await?;
             return Err(e.into());
         }
     };
@@ -147,13 +154,33 @@ fn condition(p: &Pipeline, ready: bool, reason: &str, message: String) -> Condit
     }
 }
 
-fn failed_status(p: &Pipeline, message: &str) -> PipelineStatus {
+/// The status of a pipeline whose workload could not be written: the replica counts stay as
+/// last observed (the workload that runs is the last good one).
+fn failed_status(p: &Pipeline, reason: &str, message: &str) -> PipelineStatus {
     PipelineStatus {
         phase: Phase::Failed,
         observed_generation: p.metadata.generation,
-        conditions: vec![condition(p, false, "WorkloadFailed", message.to_owned())],
-        ..PipelineStatus::default()
+        conditions: vec![condition(p, false, reason, message.to_owned())],
+        ..p.status.clone().unwrap_or_default()
     }
+}
+
+/// The rule violations of the pipeline's sidecars, in one sentence naming each field
+/// (`sidecar "x" (spec.sidecars[1]): volumeMounts[0].name: ...`), if any.
+pub fn invalid_sidecars(p: &Pipeline) -> Option<String> {
+    let problems: Vec<String> = p
+        .spec
+        .sidecars
+        .iter()
+        .enumerate()
+        .filter_map(|(i, sidecar)| {
+            let value = serde_json::to_value(sidecar).ok()?;
+            let errors = sidecar_spec::check_value(value).err()?.field_errors().to_vec();
+            let listed: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+            Some(format!("sidecar \"{}\" (spec.sidecars[{i}]): {}", sidecar.name, listed.join("; ")))
+        })
+        .collect();
+    (!problems.is_empty()).then(|| problems.join("; "))
 }
 
 /// The pipeline's status from its workload's (`live` is the workload's `data`: spec, status).

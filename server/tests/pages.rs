@@ -2,6 +2,8 @@
 //! data, the right status codes, and the live streams they open, over the embedded cluster with
 //! its demo data.
 
+mod common;
+
 use emulator::kubectl::Kubectl;
 use futures::StreamExt;
 use reqwest::{Client, StatusCode};
@@ -15,19 +17,8 @@ struct Console {
 }
 
 async fn start() -> Console {
-    let kubectl = Kubectl::temporary();
-    let cluster = server::embedded::start(None, "127.0.0.1:0".parse().expect("addr"), kubectl.kubeconfig(), true, None)
-        .await
-        .expect("the embedded cluster starts");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let site = std::env::temp_dir().join("sidecar-console-test-site");
-    let app = server::router(
-        server::leptos_options(&site, addr),
-        server::api::ApiState::new(cluster.client.clone(), "embedded demo cluster"),
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    Console { base: format!("http://{addr}"), http: Client::new(), _kubectl: kubectl }
+    let (base, kubectl) = common::embedded_console(None).await;
+    Console { base, http: Client::new(), _kubectl: kubectl }
 }
 
 impl Console {

@@ -154,6 +154,11 @@ pub struct SidecarView {
     /// `Warning` headers); absent on reads.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The spec's rule violations (`volumeMounts[0].name: ...`), for a sidecar written past the
+    /// console (kubectl); the operator does not roll it out until they are fixed. Absent when
+    /// the spec is valid.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
 }
 
 impl SidecarView {

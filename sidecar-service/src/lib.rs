@@ -394,6 +394,10 @@ impl Sidecars {
             spec: i.spec.clone(),
             status: status::summarize(&status::replicas(pods, &i.name), i.image()),
             warnings: Vec::new(),
+            problems: match sidecar_spec::check_value(i.spec.clone()) {
+                Ok(_) => Vec::new(),
+                Err(e) => e.field_errors().iter().map(|f| format!("{}: {}", f.field, f.message)).collect(),
+            },
         }
     }
 

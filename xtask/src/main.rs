@@ -315,16 +315,25 @@ fn run_tests(ws: &Workspace) -> Result<()> {
     // Browser tests against a real server on a free loopback port, and a second one whose
     // cluster serves a Pipeline CRD of Calyptia Core's shape.
     let bin = ws.target.join("debug/sidecar-console");
-    let (server, addr) = start_console(&bin, &site, &[])?;
+    // Its cluster's kubeconfig lets tests act as another tool would (kubectl).
+    let kubeconfig = ws.target.join("e2e.kubeconfig");
+    let (server, addr) = start_console(&bin, &site, &["--write-kubeconfig".as_ref(), kubeconfig.as_os_str()])?;
     let crd = ws.root.join("server/tests/fixtures/calyptia-core-pipelines-crd.yaml");
-    let (calyptia, calyptia_addr) = start_console(&bin, &site, &["--pipeline-crd".as_ref(), crd.as_os_str()])?;
+    let calyptia_kubeconfig = ws.target.join("e2e-calyptia.kubeconfig");
+    let (calyptia, calyptia_addr) = start_console(
+        &bin,
+        &site,
+        &["--pipeline-crd".as_ref(), crd.as_os_str(), "--write-kubeconfig".as_ref(), calyptia_kubeconfig.as_os_str()],
+    )?;
     step("playwright test");
     let result = status(
         Command::new("npx")
             .args(["playwright", "test"])
             .current_dir(ws.end2end())
             .env("BASE_URL", format!("http://{addr}"))
-            .env("CALYPTIA_BASE_URL", format!("http://{calyptia_addr}")),
+            .env("CALYPTIA_BASE_URL", format!("http://{calyptia_addr}"))
+            .env("E2E_KUBECONFIG", &kubeconfig)
+            .env("CALYPTIA_KUBECONFIG", &calyptia_kubeconfig),
     );
     drop(server);
     drop(calyptia);

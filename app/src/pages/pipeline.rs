@@ -233,10 +233,16 @@ fn SidecarsTab(
                                 {format!("{}/{}", sc.status.ready, sc.status.replicas)} " " <ReplicaDots replicas=dots(sc)/>
                             </td>
                             <td data-label="Status">
-                                {if failing {
-                                    Either::Left(view! { <a href=trouble class="status-link"><SidecarBadge summary=status/></a> })
+                                {if !sc.problems.is_empty() {
+                                    // Not rolled out until fixed: that, not a rollout, is its state.
+                                    EitherOf3::A(view! {
+                                        <a href=page.clone() class="status-link" title=sc.problems.join("; ")><Badge tone=Tone::Bad words="Invalid spec"/></a>
+                                        <span class="invalid">{sc.problems[0].clone()}</span>
+                                    })
+                                } else if failing {
+                                    EitherOf3::B(view! { <a href=trouble class="status-link"><SidecarBadge summary=status/></a> })
                                 } else {
-                                    Either::Right(view! { <SidecarBadge summary=status/> })
+                                    EitherOf3::C(view! { <SidecarBadge summary=status/> })
                                 }}
                             </td>
                             <td data-label="Age"><Age at=sc.created_at.clone()/></td>

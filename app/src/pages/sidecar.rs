@@ -210,7 +210,11 @@ fn Sidecar(initial: SidecarState) -> impl IntoView {
                 <h1 class="mono">{move || state.with(|s| s.sidecar.name.clone())}</h1>
                 <p class="facts">
                     "in " <a href=pipeline_href.clone()>{format!("{ns}/{pname}")}</a> " · "
-                    {move || view! { <SidecarBadge summary=state.with(|s| s.sidecar.status.clone())/> }}
+                    {move || if state.with(|s| s.sidecar.problems.is_empty()) {
+                        Either::Left(view! { <SidecarBadge summary=state.with(|s| s.sidecar.status.clone())/> })
+                    } else {
+                        Either::Right(view! { <Badge tone=Tone::Bad words="Invalid spec"/> })
+                    }}
                     " · " {move || state.with(|s| format!("{}/{} ready", s.sidecar.status.ready, s.sidecar.status.replicas))}
                 </p>
                 <div class="toolbar">
@@ -219,6 +223,13 @@ fn Sidecar(initial: SidecarState) -> impl IntoView {
                         aria-label=format!("Delete {name}")>"Delete"</button>
                 </div>
             </div>
+            {move || state.with(|s| (!s.sidecar.problems.is_empty()).then(|| view! {
+                <div class="alert" role="alert">
+                    <strong>"This spec breaks the sidecar rules, so it is not rolled out (it was written past the console). "</strong>
+                    <ul>{s.sidecar.problems.iter().map(|p| view! { <li><code>{p.clone()}</code></li> }).collect_view()}</ul>
+                    <a href=format!("{base}?tab=json")>"Fix it in the editor"</a>
+                </div>
+            }))}
             {move || applied.get().then(|| view! { <Rollout state/> })}
             {move || view! { <Warnings warnings=query.with(|q| q.get_all("warning").unwrap_or_default())/> }}
             {move || deleted.get().then(|| view! {

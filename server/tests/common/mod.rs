@@ -4,6 +4,7 @@ use emulator::Emulator;
 use serde_json::Value;
 
 /// Creates `obj` (of `api_version`/`kind`) in the emulator's store, as a setup step.
+#[allow(dead_code)] // Not every test file that shares this module seeds objects.
 pub fn create_object(emulator: &Emulator, api_version: &str, kind: &str, obj: Value) {
     let rt = emulator
         .store()
@@ -14,4 +15,25 @@ pub fn create_object(emulator: &Emulator, api_version: &str, kind: &str, obj: Va
         .expect("served");
     let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_owned);
     emulator.store().create(rt, ns.as_deref(), obj, &emulator::WriteOptions::default()).expect("created");
+}
+
+/// A console on a new embedded cluster (operator and demo data; the Pipeline CRD ours unless
+/// `pipeline_crd` gives another), over real HTTP on a loopback port: its base URL, and a
+/// kubectl for that cluster.
+#[allow(dead_code)] // Not every test file that shares this module starts a console.
+pub async fn embedded_console(pipeline_crd: Option<&Value>) -> (String, emulator::kubectl::Kubectl) {
+    let kubectl = emulator::kubectl::Kubectl::temporary();
+    let addr = "127.0.0.1:0".parse().expect("addr");
+    let cluster = server::embedded::start(None, addr, kubectl.kubeconfig(), true, pipeline_crd)
+        .await
+        .expect("the embedded cluster starts");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let site = std::env::temp_dir().join("sidecar-console-test-site");
+    let app = server::router(
+        server::leptos_options(&site, addr),
+        server::api::ApiState::new(cluster.client.clone(), "embedded demo cluster"),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}"), kubectl)
 }
