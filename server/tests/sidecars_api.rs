@@ -486,3 +486,41 @@ async fn a_sidecar_added_by_another_tool_has_a_stable_derived_id() {
     );
     assert_eq!(api.get(&format!("/sidecars/{id}")).await.1["name"], "statsd");
 }
+
+#[tokio::test]
+async fn names_with_characters_kubernetes_never_allows_are_a_400_naming_them() {
+    let api = start().await;
+    for path in ["/pipelines?namespace=%C3%A4", "/pipelines/%C3%A4/app-logs/sidecars", "/pipelines?name=logging/a%20b"]
+    {
+        let (status, body) = api.get(path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        let error = body["error"].as_str().unwrap_or_default();
+        assert!(error.contains("is not a valid"), "{path}: {error}");
+    }
+    let (_, body) = api.get("/pipelines?namespace=%C3%A4").await;
+    assert!(
+        body["error"].as_str().unwrap_or_default().starts_with("namespace \"ä\" is not a valid namespace name"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_cluster_is_a_503_in_words_a_person_understands() {
+    // Nothing listens on this port.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr");
+    let config = kube::Config::new(format!("http://{closed}").parse().expect("url"));
+    let client = kube::Client::try_from(config).expect("client");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let site = std::env::temp_dir().join("sidecar-console-test-site");
+    let console = sidecar_service::Console { client: Some(client), cluster: "gone".into(), ..Default::default() };
+    let app = server::router(server::leptos_options(&site, addr), console);
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    let resp = Client::new().get(format!("http://{addr}/api/v1/pipelines")).send().await.expect("send");
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = resp.json().await.expect("json");
+    let error = body["error"].as_str().unwrap_or_default();
+    assert!(error.starts_with("cannot reach Kubernetes: "), "{error}");
+    assert!(error.to_lowercase().contains("connection refused"), "{error}");
+    assert!(!error.contains("ServiceError") && !error.contains("client error"), "no internal type names: {error}");
+}

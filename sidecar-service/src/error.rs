@@ -98,7 +98,35 @@ impl From<kube::Error> for ServiceError {
                 code: Some(s.code),
                 message: format!("Kubernetes answered {}: {}", s.code, s.message),
             },
-            other => ServiceError::Kubernetes { code: None, message: format!("cannot reach Kubernetes: {other}") },
+            kube::Error::BuildRequest(e) => ServiceError::BadRequest(format!("the request cannot be made: {e}")),
+            other => {
+                // The innermost cause is the sentence a person understands ("Connection refused
+                // (os error 111)"), not the client's wrapper type.
+                let mut cause: &dyn std::error::Error = &other;
+                while let Some(next) = cause.source() {
+                    cause = next;
+                }
+                let why = cause.to_string();
+                let lower = why.to_lowercase();
+                let timed_out = lower.contains("timed out") || lower.contains("elapsed");
+                // Reached, but not to be trusted (a certificate of another authority): 502.
+                let untrusted = ["certificate", "tls", "handshake"].iter().any(|w| lower.contains(w));
+                if timed_out {
+                    ServiceError::Kubernetes {
+                        code: Some(504),
+                        message: format!("Kubernetes did not answer in time: {why}"),
+                    }
+                } else if untrusted {
+                    ServiceError::Kubernetes { code: None, message: format!("cannot reach Kubernetes securely: {why}") }
+                } else if matches!(other, kube::Error::HyperError(_) | kube::Error::Service(_)) {
+                    ServiceError::Unavailable(format!("cannot reach Kubernetes: {why}"))
+                } else {
+                    ServiceError::Kubernetes {
+                        code: None,
+                        message: format!("Kubernetes answered something unreadable: {why}"),
+                    }
+                }
+            }
         }
     }
 }
@@ -106,7 +134,7 @@ impl From<kube::Error> for ServiceError {
 impl ServiceError {
     /// The HTTP status that says what went wrong: 404 for what does not exist, 400 for a request
     /// that cannot be read, 422 for a spec that breaks rules, 409 for a conflict, Kubernetes'
-    /// own 4xx, else 502.
+    /// own 4xx, 503 when it cannot be reached, 504 when it did not answer in time, else 502.
     pub fn status_code(&self) -> u16 {
         match self {
             ServiceError::PipelineNotFound { .. } | ServiceError::SidecarNotFound(_) => 404,
@@ -114,7 +142,7 @@ impl ServiceError {
             ServiceError::Invalid(_) => 422,
             ServiceError::Conflict { .. } => 409,
             ServiceError::Unavailable(_) => 503,
-            ServiceError::Kubernetes { code: Some(c), .. } if (400..500).contains(c) => *c,
+            ServiceError::Kubernetes { code: Some(c), .. } if (400..500).contains(c) || *c == 504 => *c,
             ServiceError::Kubernetes { .. } => 502,
         }
     }

@@ -88,6 +88,22 @@ fn reference(p: &DynamicObject) -> PipelineRef {
     PipelineRef { namespace: p.namespace().unwrap_or_default(), name: p.name_any() }
 }
 
+/// A namespace or pipeline name with characters no Kubernetes name has (`ä`, `a b`, `a/b`) is
+/// the caller's mistake, said as such: 400, before any request (it would not even make a valid
+/// URL). A name of the right characters that merely does not exist (`myPipeline`) stays a 404.
+fn check_names(namespace: Option<&str>, name: Option<&str>) -> Result<(), ServiceError> {
+    let impossible = |s: &str| !s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+    if let Some(ns) = namespace.filter(|ns| impossible(ns)) {
+        let why = sidecar_spec::names::dns1123_label(ns).into_iter().next().unwrap_or_default();
+        return Err(ServiceError::BadRequest(format!("namespace {ns:?} is not a valid namespace name: it {why}")));
+    }
+    if let Some(n) = name.filter(|n| impossible(n)) {
+        let why = sidecar_spec::names::dns1123_subdomain(n).into_iter().next().unwrap_or_default();
+        return Err(ServiceError::BadRequest(format!("pipeline {n:?} is not a valid pipeline name: it {why}")));
+    }
+    Ok(())
+}
+
 fn pipelines(client: &Client, namespace: Option<&str>) -> Api<DynamicObject> {
     let resource = ApiResource::erase::<Pipeline>(&());
     match namespace {
@@ -279,6 +295,7 @@ impl Sidecars {
         caller: &Caller,
         namespace: Option<&str>,
     ) -> Result<Vec<PipelineView>, ServiceError> {
+        check_names(namespace, None)?;
         let list = pipelines(&caller.client, namespace).list(&ListParams::default()).await?;
         let mut out = Vec::with_capacity(list.items.len());
         for p in &list.items {
@@ -318,6 +335,7 @@ impl Sidecars {
         if name.is_empty() {
             return Err(ServiceError::BadRequest("a pipeline name is required".into()));
         }
+        check_names(namespace, Some(name))?;
         if let Some(ns) = namespace {
             let p = self.pipeline(caller, ns, name, false).await?;
             return self.healthy_view(caller, &p).await;
@@ -344,6 +362,7 @@ impl Sidecars {
         name: &str,
         fresh: bool,
     ) -> Result<Arc<DynamicObject>, ServiceError> {
+        check_names(Some(namespace), Some(name))?;
         let not_found = || ServiceError::PipelineNotFound { name: name.into(), namespace: Some(namespace.into()) };
         if let (Some(cache), true, false) = (&self.cache, caller.trusted, fresh) {
             // Shared with the cache, not copied: a read does not clone the pipeline.

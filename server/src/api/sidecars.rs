@@ -53,8 +53,9 @@ struct PipelineQuery {
 }
 
 #[utoipa::path(get, path = "/pipelines", tag = "pipelines", params(PipelineQuery),
-    responses((status = 200, body = [PipelineView]), (status = 400, description = "A bare name in several namespaces", body = ErrorBody),
-        (status = 404, description = "No pipeline of that name", body = ErrorBody)))]
+    responses((status = 200, body = [PipelineView]), (status = 400, description = "A bare name in several namespaces, or a name no namespace or pipeline can have", body = ErrorBody),
+        (status = 404, description = "No pipeline of that name", body = ErrorBody),
+        (status = 503, description = "Kubernetes cannot be reached", body = ErrorBody)))]
 /// `GET /pipelines`: every pipeline the caller can read; with `?name=` (a bare name or
 /// `namespace/name`), the one pipeline it names — 404 when none, 400 when it is in several
 /// namespaces.
