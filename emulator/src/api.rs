@@ -129,9 +129,7 @@ async fn group_dispatch(
     };
     // The API server warns on every request to a deprecated version, whatever its outcome.
     if let Some(text) = deprecation {
-        if let Ok(v) = HeaderValue::from_str(&format!("299 - \"{}\"", text.replace('"', "\\\""))) {
-            resp.headers_mut().append(header::WARNING, v);
-        }
+        warn(&mut resp, text);
     }
     Ok(resp)
 }
@@ -169,12 +167,17 @@ fn write_options(q: &HashMap<String, String>, headers: &HeaderMap) -> Result<Wri
 
 fn written(code: StatusCode, w: Written, out: Convert) -> Response {
     let mut resp = (code, Json(out(&w.object))).into_response();
-    for warning in w.warnings {
-        if let Ok(v) = HeaderValue::from_str(&format!("299 - \"{}\"", warning.replace('"', "\\\""))) {
-            resp.headers_mut().append(header::WARNING, v);
-        }
+    for warning in &w.warnings {
+        warn(&mut resp, warning);
     }
     resp
+}
+
+/// Adds a `Warning: 299 - "text"` header, as the API server sends its warnings.
+fn warn(resp: &mut Response, text: &str) {
+    if let Ok(v) = HeaderValue::from_str(&format!("299 - \"{}\"", text.replace('"', "\\\""))) {
+        resp.headers_mut().append(header::WARNING, v);
+    }
 }
 
 /// A conversion of an object between its stored form and the form of the requested version.

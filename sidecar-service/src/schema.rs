@@ -147,19 +147,8 @@ pub fn refused_fields(e: &kube::Error, index: usize) -> Vec<FieldError> {
         .skip(1)
         .filter_map(|rest| rest.split('"').next())
         .filter_map(|field| field.strip_prefix(&prefix))
-        .map(|field| {
-            let mut path = FieldPath::root();
-            for segment in sidecar_spec::segments(field) {
-                path = match segment {
-                    sidecar_spec::Segment::Field(f) => path.child(f),
-                    sidecar_spec::Segment::Bracket(i) => match i.parse::<usize>() {
-                        Ok(n) => path.index(n),
-                        Err(_) => path.child(i),
-                    },
-                };
-            }
-            FieldError::unknown_field(path, sidecar_spec::fit::UNDECLARED)
-        })
+        // The API server writes paths in the validator's notation: the same string.
+        .map(|field| FieldError::unknown_field(FieldPath::from(field), sidecar_spec::fit::UNDECLARED))
         .collect()
 }
 
