@@ -68,6 +68,9 @@ async fn an_invalid_sidecar_is_named_and_the_last_good_workload_keeps_running() 
     assert!(page.text().await.unwrap().contains("This spec breaks the sidecar rules"));
     let pipelines = http.get(format!("{base}/api/v1/pipelines")).send().await.unwrap();
     assert_eq!(pipelines.status(), 200);
+    let pipelines: serde_json::Value = pipelines.json().await.unwrap();
+    let app_logs = pipelines.as_array().unwrap().iter().find(|p| p["name"] == "app-logs").expect("listed");
+    assert_eq!(app_logs["health"], "Failing", "an invalid sidecar is failing, not rolling out: {app_logs}");
 
     // Fixing it (here: deleting it through the console) brings the pipeline back.
     assert_eq!(http.delete(format!("{base}/api/v1/sidecars/{id}")).send().await.unwrap().status(), 200);

@@ -37,6 +37,10 @@ pub(crate) fn health(p: &DynamicObject, pods: &[Arc<Pod>]) -> Health {
     if sidecars.is_empty() {
         return Health::NoSidecars;
     }
+    // A spec that breaks the rules is not rolled out (see the operator): failing, not rolling.
+    if sidecars.iter().any(|i| sidecar_spec::check_value(i.spec.clone()).is_err()) {
+        return Health::Failing;
+    }
     let live: Vec<&Arc<Pod>> = pods.iter().filter(|p| p.metadata.deletion_timestamp.is_none()).collect();
     if live.is_empty() {
         return Health::Pending;

@@ -282,7 +282,9 @@ fn SidecarsTab(
     };
     let rollout = move || {
         let r = state.with(|s| s.status.rollout.clone());
-        (!r.complete && r.exists).then(|| {
+        // An invalid sidecar is not rolled out at all; its row says so.
+        let invalid = state.with(|s| s.sidecars.iter().any(|sc| !sc.problems.is_empty()));
+        (!r.complete && r.exists && !invalid).then(|| {
             view! {
                 <p class="notice" role="status">
                     <Badge tone=Tone::Busy words="Rolling out"/>
