@@ -65,10 +65,12 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let kubectl = Kubectl::temporary();
     let base = runtime.block_on(async {
-        let cluster =
-            server::embedded::start(None, "127.0.0.1:0".parse().expect("addr"), kubectl.kubeconfig(), true, None)
-                .await
-                .expect("embedded cluster");
+        let cluster = server::embedded::start(&server::embedded::Options::new(
+            "127.0.0.1:0".parse().expect("addr"),
+            kubectl.kubeconfig(),
+        ))
+        .await
+        .expect("embedded cluster");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let site = std::env::temp_dir().join("sidecar-console-bench-site");

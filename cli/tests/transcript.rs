@@ -19,9 +19,11 @@ async fn console() -> Setup {
 async fn console_with(pipeline_crd: Option<&serde_json::Value>) -> Setup {
     let kubectl = Kubectl::temporary();
     let addr = "127.0.0.1:0".parse().expect("addr");
-    let cluster = server::embedded::start(None, addr, kubectl.kubeconfig(), true, pipeline_crd)
-        .await
-        .expect("the embedded cluster starts");
+    let options = server::embedded::Options {
+        pipeline_crd: pipeline_crd.cloned(),
+        ..server::embedded::Options::new(addr, kubectl.kubeconfig())
+    };
+    let cluster = server::embedded::start(&options).await.expect("the embedded cluster starts");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let site = std::env::temp_dir().join("sidecar-console-test-site");

@@ -1,9 +1,11 @@
 //! The HTTP routes: one dispatcher that resolves a Kubernetes API path to a resource type and
 //! verb, and thin handlers over the [`Store`].
 
+use crate::auth::{Authn, Identity};
 use crate::discovery;
 use crate::error::ApiError;
 use crate::protobuf::{self, ProtobufError};
+use crate::rbac::{self, Attributes};
 use crate::resources::{
     is, ResourceType, Verbs, DEPLOYMENTS, EVENTS, EVENTS_V1, NAMESPACES, PODS, REPLICASETS, STATEFULSETS,
 };
@@ -13,7 +15,7 @@ use crate::store::{
 };
 use crate::table;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
@@ -27,8 +29,9 @@ use tokio::sync::broadcast::error::RecvError;
 type Params = Query<HashMap<String, String>>;
 type Shared = State<Arc<Store>>;
 
-/// The API server's routes.
-pub fn router(store: Arc<Store>) -> Router {
+/// The API server's routes, behind authentication and authorization.
+pub fn router(store: Arc<Store>, authn: Arc<Authn>) -> Router {
+    let gate = axum::middleware::from_fn_with_state((store.clone(), authn), crate::auth::gate);
     Router::new()
         .route("/version", get(|| async { Json(discovery::version()) }))
         .route("/api", get(|| async { Json(discovery::core_versions()) }))
@@ -41,6 +44,7 @@ pub fn router(store: Arc<Store>) -> Router {
         .route("/apis/{group}/{version}/{*rest}", any(group_dispatch))
         .fallback(|| async { ApiError::no_such_path() })
         .with_state(store)
+        .layer(gate)
 }
 
 async fn openapi_gv(State(s): Shared, Path(gv): Path<String>) -> Result<Json<Value>, ApiError> {
@@ -101,8 +105,51 @@ fn resolve(s: &Store, group: &str, version: &str, rest: &str) -> Result<Target, 
     }
 }
 
+/// The verb of a resource request, as RBAC names it.
+fn verb(method: &Method, t: &Target, q: &HashMap<String, String>) -> String {
+    match (method, t.name.is_some()) {
+        (&Method::GET, _) if truthy(q, "watch") => "watch".into(),
+        (&Method::GET, true) => "get".into(),
+        (&Method::GET, false) => "list".into(),
+        (&Method::POST, _) => "create".into(),
+        (&Method::PUT, _) => "update".into(),
+        (&Method::PATCH, _) => "patch".into(),
+        (&Method::DELETE, true) => "delete".into(),
+        (&Method::DELETE, false) => "deletecollection".into(),
+        (m, _) => m.as_str().to_ascii_lowercase(),
+    }
+}
+
+/// 403 unless the caller may do what the request asks.
+fn authorize(
+    s: &Store,
+    who: &Identity,
+    t: &Target,
+    method: &Method,
+    q: &HashMap<String, String>,
+) -> Result<(), ApiError> {
+    if who.user.is_master() {
+        return Ok(());
+    }
+    let name = t.name.as_deref().unwrap_or("");
+    // A namespace is its own namespace, so a RoleBinding there can grant reading it.
+    let namespace = match &t.namespace {
+        Some(ns) => ns.as_str(),
+        None if is(t.rt, &NAMESPACES) => name,
+        None => "",
+    };
+    let attrs = Attributes::of(&verb(method, t, q), t.rt, t.subresource.as_deref().unwrap_or(""), name, namespace);
+    if rbac::authorize(s, &who.user, &attrs).allowed {
+        Ok(())
+    } else {
+        Err(rbac::forbidden(&who.user, &attrs))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn core_dispatch(
     State(s): Shared,
+    Extension(who): Extension<Identity>,
     Path((version, rest)): Path<(String, String)>,
     method: Method,
     Query(q): Params,
@@ -110,11 +157,14 @@ async fn core_dispatch(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let target = resolve(&s, "", &version, &rest)?;
-    dispatch(s, target, method, q, headers, body).await
+    authorize(&s, &who, &target, &method, &q)?;
+    dispatch(s, &who, target, method, q, headers, body).await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn group_dispatch(
     State(s): Shared,
+    Extension(who): Extension<Identity>,
     Path((group, version, rest)): Path<(String, String, String)>,
     method: Method,
     Query(q): Params,
@@ -123,7 +173,11 @@ async fn group_dispatch(
 ) -> Result<Response, ApiError> {
     let target = resolve(&s, &group, &version, &rest)?;
     let deprecation = target.rt.deprecation;
-    let mut resp = match dispatch(s, target, method, q, headers, body).await {
+    let outcome = match authorize(&s, &who, &target, &method, &q) {
+        Ok(()) => dispatch(s, &who, target, method, q, headers, body).await,
+        Err(e) => Err(e),
+    };
+    let mut resp = match outcome {
         Ok(r) => r,
         Err(e) => e.into_response(),
     };
@@ -211,6 +265,7 @@ fn storage_of(rt: &'static ResourceType) -> (&'static ResourceType, Convert, Con
 
 async fn dispatch(
     s: Arc<Store>,
+    who: &Identity,
     t: Target,
     method: Method,
     q: HashMap<String, String>,
@@ -219,7 +274,7 @@ async fn dispatch(
 ) -> Result<Response, ApiError> {
     if t.rt.verbs == Verbs::CreateOnly {
         return match (&method, &t.name) {
-            (&Method::POST, None) => review(t.rt, &headers, &body),
+            (&Method::POST, None) => review(&s, t.rt, who, &headers, &body),
             _ => Err(ApiError::method_not_allowed(method.as_str(), t.rt)),
         };
     }
@@ -361,19 +416,19 @@ fn scale(
     Ok(Json(scale_of(&w.object)).into_response())
 }
 
-/// An access review: the emulator has no authorization, so every request is allowed.
-fn review(rt: &'static ResourceType, headers: &HeaderMap, body: &Bytes) -> Result<Response, ApiError> {
-    let mut obj = request_body(headers, body)?;
+/// A review (access, rules, token, self-subject): answered, never stored.
+fn review(
+    s: &Store,
+    rt: &'static ResourceType,
+    who: &Identity,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Response, ApiError> {
+    let obj = request_body(headers, body)?;
     if !obj.is_object() {
         return Err(ApiError::bad_request("the body of the request must be a JSON object"));
     }
-    obj["apiVersion"] = json!(rt.api_version());
-    obj["kind"] = json!(rt.kind);
-    if obj.get("metadata").is_none() {
-        obj["metadata"] = json!({});
-    }
-    obj["status"] = json!({"allowed": true, "reason": "the Sidecar Console emulator has no authorization: every request is allowed"});
-    Ok((StatusCode::CREATED, Json(obj)).into_response())
+    Ok((StatusCode::CREATED, Json(crate::reviews::answer(s, rt, who, obj)?)).into_response())
 }
 
 /// The object of a create or replace: JSON, or protobuf for the kinds kubectl's imperative

@@ -4,8 +4,11 @@
 
 use crate::resources::*;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::authorization::v1::{SelfSubjectAccessReview, SubjectAccessReview};
+use k8s_openapi::api::authentication::v1::{SelfSubjectReview, TokenReview};
+use k8s_openapi::api::authorization::v1::{SelfSubjectAccessReview, SelfSubjectRulesReview, SubjectAccessReview};
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Pod, Secret};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -30,6 +33,14 @@ pub fn normalize(rt: &ResourceType, obj: &Value) -> Option<Result<(Value, Vec<St
         _ if is(rt, &CRDS) => through::<CustomResourceDefinition>,
         _ if is(rt, &SELF_SUBJECT_ACCESS_REVIEWS) => through::<SelfSubjectAccessReview>,
         _ if is(rt, &SUBJECT_ACCESS_REVIEWS) => through::<SubjectAccessReview>,
+        _ if is(rt, &SELF_SUBJECT_RULES_REVIEWS) => through::<SelfSubjectRulesReview>,
+        _ if is(rt, &SELF_SUBJECT_REVIEWS) => through::<SelfSubjectReview>,
+        _ if is(rt, &TOKEN_REVIEWS) => through::<TokenReview>,
+        _ if is(rt, &ROLES) => through::<Role>,
+        _ if is(rt, &CLUSTER_ROLES) => through::<ClusterRole>,
+        _ if is(rt, &ROLE_BINDINGS) => through::<RoleBinding>,
+        _ if is(rt, &CLUSTER_ROLE_BINDINGS) => through::<ClusterRoleBinding>,
+        _ if is(rt, &LEASES) => through::<Lease>,
         _ => return None,
     };
     Some(through(obj))

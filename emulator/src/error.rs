@@ -98,6 +98,32 @@ impl ApiError {
         e
     }
 
+    /// 401: no credentials, or credentials nobody issued.
+    pub fn unauthorized() -> Self {
+        Self::new(401, "Unauthorized", "Unauthorized")
+    }
+
+    /// 403 in Kubernetes' words: `pods "x" is forbidden: User "alice" cannot ...`; without a
+    /// resource, `forbidden: ...`.
+    pub fn forbidden(group: &str, resource: &str, name: &str, why: String) -> Self {
+        let qualified = if group.is_empty() { resource.to_owned() } else { format!("{resource}.{group}") };
+        let message = match (qualified.is_empty(), name.is_empty()) {
+            (true, _) => format!("forbidden: {why}"),
+            (false, true) => format!("{qualified} is forbidden: {why}"),
+            (false, false) => format!("{qualified} \"{name}\" is forbidden: {why}"),
+        };
+        let mut e = Self::new(403, "Forbidden", message);
+        let mut d = json!({"kind": resource});
+        if !name.is_empty() {
+            d["name"] = json!(name);
+        }
+        if !group.is_empty() {
+            d["group"] = json!(group);
+        }
+        e.details = Some(d);
+        e
+    }
+
     /// 500: the store could not write.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(500, "InternalError", message)

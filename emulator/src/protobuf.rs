@@ -1,6 +1,6 @@
 //! Kubernetes' protobuf encoding of request bodies, for the types kubectl's imperative commands
-//! send that way (`kubectl create namespace|configmap|secret`): the `k8s\0` envelope around a
-//! `runtime.Unknown`, and the messages of Namespace, ConfigMap and Secret, decoded to the JSON
+//! send that way (`kubectl create namespace|configmap|secret|role|rolebinding`, `kubectl auth`):
+//! the `k8s\0` envelope around a `runtime.Unknown`, and the messages of those kinds, decoded to the JSON
 //! the rest of the server works with.
 
 use base64::Engine;
@@ -279,6 +279,21 @@ const ACCESS_REVIEW_SPEC: &Message = &[
     (6, "uid", Kind::Text),
 ];
 
+const POLICY_RULE: &Message = &[
+    (1, "verbs", Kind::RepeatedText),
+    (2, "apiGroups", Kind::RepeatedText),
+    (3, "resources", Kind::RepeatedText),
+    (4, "resourceNames", Kind::RepeatedText),
+    (5, "nonResourceURLs", Kind::RepeatedText),
+];
+
+const SUBJECT: &Message =
+    &[(1, "kind", Kind::Text), (2, "apiGroup", Kind::Text), (3, "name", Kind::Text), (4, "namespace", Kind::Text)];
+
+const ROLE_REF: &Message = &[(1, "apiGroup", Kind::Text), (2, "kind", Kind::Text), (3, "name", Kind::Text)];
+
+const AGGREGATION_RULE: &Message = &[(1, "clusterRoleSelectors", Kind::Repeated(LABEL_SELECTOR))];
+
 fn top(kind: &str) -> Option<&'static Message> {
     const META: (u64, &str, Kind) = (1, "metadata", Kind::Message(OBJECT_META));
     match kind {
@@ -298,6 +313,24 @@ fn top(kind: &str) -> Option<&'static Message> {
             (3, "status", Kind::Skip),
         ]),
         "Deployment" => Some(&[META, (2, "spec", Kind::Message(DEPLOYMENT_SPEC)), (3, "status", Kind::Skip)]),
+        "Role" => Some(&[META, (2, "rules", Kind::Repeated(POLICY_RULE))]),
+        "ClusterRole" => Some(&[
+            META,
+            (2, "rules", Kind::Repeated(POLICY_RULE)),
+            (3, "aggregationRule", Kind::Message(AGGREGATION_RULE)),
+        ]),
+        "RoleBinding" | "ClusterRoleBinding" => {
+            Some(&[META, (2, "subjects", Kind::Repeated(SUBJECT)), (3, "roleRef", Kind::Message(ROLE_REF))])
+        }
+        "SelfSubjectRulesReview" => {
+            Some(&[META, (2, "spec", Kind::Message(&[(1, "namespace", Kind::Text)])), (3, "status", Kind::Skip)])
+        }
+        "SelfSubjectReview" => Some(&[META, (2, "status", Kind::Skip)]),
+        "TokenReview" => Some(&[
+            META,
+            (2, "spec", Kind::Message(&[(1, "token", Kind::Text), (2, "audiences", Kind::RepeatedText)])),
+            (3, "status", Kind::Skip),
+        ]),
         "SelfSubjectAccessReview" | "SubjectAccessReview" => {
             Some(&[META, (2, "spec", Kind::Message(ACCESS_REVIEW_SPEC)), (3, "status", Kind::Skip)])
         }

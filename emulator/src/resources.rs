@@ -200,8 +200,96 @@ pub static SUBJECT_ACCESS_REVIEWS: ResourceType = builtin(
 )
 .create_only();
 
+/// SelfSubjectRulesReviews: "what can I do here?" (`kubectl auth can-i --list`).
+pub static SELF_SUBJECT_RULES_REVIEWS: ResourceType = builtin(
+    "authorization.k8s.io",
+    "v1",
+    "selfsubjectrulesreviews",
+    "selfsubjectrulesreview",
+    "SelfSubjectRulesReview",
+    "SelfSubjectRulesReviewList",
+    false,
+    &[],
+    false,
+    false,
+)
+.create_only();
+/// SelfSubjectReviews: "who am I?" (`kubectl auth whoami`).
+pub static SELF_SUBJECT_REVIEWS: ResourceType = builtin(
+    "authentication.k8s.io",
+    "v1",
+    "selfsubjectreviews",
+    "selfsubjectreview",
+    "SelfSubjectReview",
+    "SelfSubjectReviewList",
+    false,
+    &[],
+    false,
+    false,
+)
+.create_only();
+/// TokenReviews: "whose token is this?".
+pub static TOKEN_REVIEWS: ResourceType = builtin(
+    "authentication.k8s.io",
+    "v1",
+    "tokenreviews",
+    "tokenreview",
+    "TokenReview",
+    "TokenReviewList",
+    false,
+    &[],
+    false,
+    false,
+)
+.create_only();
+/// Roles: rights within a namespace.
+pub static ROLES: ResourceType =
+    builtin("rbac.authorization.k8s.io", "v1", "roles", "role", "Role", "RoleList", true, &[], false, false);
+/// ClusterRoles: rights anywhere, or a role for RoleBindings to reuse.
+pub static CLUSTER_ROLES: ResourceType = builtin(
+    "rbac.authorization.k8s.io",
+    "v1",
+    "clusterroles",
+    "clusterrole",
+    "ClusterRole",
+    "ClusterRoleList",
+    false,
+    &[],
+    false,
+    false,
+);
+/// RoleBindings: a role's rights to subjects within a namespace.
+pub static ROLE_BINDINGS: ResourceType = builtin(
+    "rbac.authorization.k8s.io",
+    "v1",
+    "rolebindings",
+    "rolebinding",
+    "RoleBinding",
+    "RoleBindingList",
+    true,
+    &[],
+    false,
+    false,
+);
+/// ClusterRoleBindings: a ClusterRole's rights to subjects everywhere.
+pub static CLUSTER_ROLE_BINDINGS: ResourceType = builtin(
+    "rbac.authorization.k8s.io",
+    "v1",
+    "clusterrolebindings",
+    "clusterrolebinding",
+    "ClusterRoleBinding",
+    "ClusterRoleBindingList",
+    false,
+    &[],
+    false,
+    false,
+);
+/// Leases: leader election.
+pub static LEASES: ResourceType =
+    builtin("coordination.k8s.io", "v1", "leases", "lease", "Lease", "LeaseList", true, &[], false, false);
+
 /// The built-in types.
-pub static BUILTIN: [&ResourceType; 14] = [
+pub static BUILTIN: [&ResourceType; 22] = [
     &NAMESPACES,
     &CONFIGMAPS,
     &SECRETS,
@@ -216,6 +304,14 @@ pub static BUILTIN: [&ResourceType; 14] = [
     &CRDS,
     &SELF_SUBJECT_ACCESS_REVIEWS,
     &SUBJECT_ACCESS_REVIEWS,
+    &SELF_SUBJECT_RULES_REVIEWS,
+    &SELF_SUBJECT_REVIEWS,
+    &TOKEN_REVIEWS,
+    &ROLES,
+    &CLUSTER_ROLES,
+    &ROLE_BINDINGS,
+    &CLUSTER_ROLE_BINDINGS,
+    &LEASES,
 ];
 
 /// The fields a type can be selected by besides `metadata.name` and `metadata.namespace`

@@ -342,7 +342,8 @@ fn meta_str<'a>(obj: &'a Value, field: &str) -> Option<&'a str> {
     obj.get("metadata").and_then(|m| m.get(field)).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
-/// Object names: DNS-1123 subdomains, except namespaces, which are labels.
+/// Object names: DNS-1123 subdomains, except namespaces, which are labels, and RBAC objects,
+/// which are path segments.
 fn name_errors(rt: &ResourceType, name: &str) -> Vec<String> {
     let label = |s: &str| {
         let b = s.as_bytes();
@@ -352,7 +353,17 @@ fn name_errors(rt: &ResourceType, name: &str) -> Vec<String> {
             && b[b.len() - 1].is_ascii_alphanumeric()
     };
     let mut errs = Vec::new();
-    if std::ptr::eq(rt, &NAMESPACES) {
+    // RBAC objects are named like path segments (`system:basic-user`), as in Kubernetes.
+    if rt.group == "rbac.authorization.k8s.io" {
+        if name == "." || name == ".." {
+            errs.push(format!("Invalid value: {name:?}: may not be '{name}'"));
+        }
+        for bad in ["/", "%"] {
+            if name.contains(bad) {
+                errs.push(format!("Invalid value: {name:?}: may not contain '{bad}'"));
+            }
+        }
+    } else if std::ptr::eq(rt, &NAMESPACES) {
         if name.len() > 63 || !label(name) {
             errs.push(format!("Invalid value: {name:?}: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"));
         }

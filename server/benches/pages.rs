@@ -117,7 +117,7 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let kubectl = Kubectl::temporary();
     let base = runtime.block_on(async {
-        let cluster = server::embedded::start(None, "127.0.0.1:0".parse().expect("addr"), kubectl.kubeconfig(), true, None)
+        let cluster = server::embedded::start(&server::embedded::Options::new("127.0.0.1:0".parse().expect("addr"), kubectl.kubeconfig()))
             .await
             .expect("embedded cluster");
         let base = serve(cluster.client.clone()).await;

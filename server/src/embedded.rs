@@ -2,8 +2,9 @@
 //! Pipeline CRD, the operator and demo data, and its API served on a loopback port so that
 //! `kubectl` sees the same cluster as the console.
 
+use emulator::auth::Tokens;
 use emulator::resources::ResourceType;
-use emulator::{Emulator, WriteOptions};
+use emulator::{Certificate, Emulator, WriteOptions};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,8 @@ pub struct Embedded {
     pub client: kube::Client,
     /// Where its API listens.
     pub addr: SocketAddr,
+    /// Its API's URL (`https://…` when it authenticates).
+    pub server: String,
     /// The kubeconfig written for it.
     pub kubeconfig: PathBuf,
 }
@@ -29,8 +32,8 @@ pub enum EmbeddedError {
     /// The API port could not be opened.
     #[error("cannot listen on {0}: {1}")]
     Listen(SocketAddr, std::io::Error),
-    /// Only loopback: the emulator has no authentication.
-    #[error("the embedded cluster has no authentication and listens on loopback only, not {0}")]
+    /// Only loopback: the embedded cluster's API is for this machine.
+    #[error("the embedded cluster listens on loopback only, not {0}")]
     NotLoopback(SocketAddr),
     /// The kubeconfig could not be written.
     #[error("cannot write {0}: {1}")]
@@ -40,44 +43,97 @@ pub enum EmbeddedError {
     Seed(String),
 }
 
-/// Starts the cluster (persisted in `data_dir`, or in memory), its API on `listen`, the operator
-/// (when `operator`), and seeds demo data into a new cluster. The Pipeline CRD is ours unless
-/// `pipeline_crd` gives another (Calyptia Core's, say).
-pub async fn start(
-    data_dir: Option<&Path>,
-    listen: SocketAddr,
-    kubeconfig: &Path,
-    operator: bool,
-    pipeline_crd: Option<&Value>,
-) -> Result<Embedded, EmbeddedError> {
+/// How to start the embedded cluster.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Where its objects are kept across restarts; in memory when absent.
+    pub data_dir: Option<PathBuf>,
+    /// Where its API listens (loopback).
+    pub listen: SocketAddr,
+    /// Where to write a kubeconfig for it.
+    pub kubeconfig: PathBuf,
+    /// Whether the Pipeline operator runs in-process.
+    pub operator: bool,
+    /// Another Pipeline CRD than ours (Calyptia Core's, say).
+    pub pipeline_crd: Option<Value>,
+    /// Bearer tokens (a kube-apiserver token file): with them the API authenticates, authorizes
+    /// with RBAC and is served over HTTPS; without, it is open to anyone on loopback.
+    pub tokens: Option<Tokens>,
+}
+
+impl Options {
+    /// An in-memory cluster with the operator, our CRD and no authentication.
+    pub fn new(listen: SocketAddr, kubeconfig: &Path) -> Self {
+        Options {
+            data_dir: None,
+            listen,
+            kubeconfig: kubeconfig.to_owned(),
+            operator: true,
+            pipeline_crd: None,
+            tokens: None,
+        }
+    }
+}
+
+/// Starts the cluster, its API, the operator (when asked), and seeds demo data into a new
+/// cluster.
+pub async fn start(options: &Options) -> Result<Embedded, EmbeddedError> {
+    let listen = options.listen;
     if !listen.ip().is_loopback() {
         return Err(EmbeddedError::NotLoopback(listen));
     }
-    let emulator = match data_dir {
+    let emulator = match &options.data_dir {
         Some(dir) => {
             std::fs::create_dir_all(dir).map_err(|e| EmbeddedError::Data(dir.to_owned(), e.to_string()))?;
             Emulator::open(dir).map_err(|e| EmbeddedError::Data(dir.to_owned(), e.to_string()))?
         }
         None => Emulator::new(),
     };
+    let emulator = match &options.tokens {
+        Some(tokens) => emulator.with_tokens(tokens.clone()),
+        None => emulator,
+    };
     emulator.start_cluster();
-    install_crd(&emulator, pipeline_crd.cloned().unwrap_or_else(operator::crd::crd_json))?;
+    install_crd(&emulator, options.pipeline_crd.clone().unwrap_or_else(operator::crd::crd_json))?;
     seed_demo(&emulator)?;
-    let client = kube::Client::new(emulator.router(), "default");
-    if operator {
+    // The console and the operator are the cluster's own components: members of system:masters.
+    let client = kube::Client::new(emulator.admin_router(), "default");
+    if options.operator {
         tokio::spawn(operator::run(client.clone()));
     }
-    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| EmbeddedError::Listen(listen, e))?;
+    let listener = std::net::TcpListener::bind(listen).map_err(|e| EmbeddedError::Listen(listen, e))?;
     let addr = listener.local_addr().map_err(|e| EmbeddedError::Listen(listen, e))?;
-    std::fs::write(kubeconfig, Emulator::kubeconfig(&format!("http://{addr}")))
+    let cert = match emulator.authenticates() {
+        true => Some(Certificate::loopback().map_err(|e| EmbeddedError::Seed(e.to_string()))?),
+        false => None,
+    };
+    let server = match &cert {
+        Some(_) => format!("https://{addr}"),
+        None => format!("http://{addr}"),
+    };
+    let kubeconfig = &options.kubeconfig;
+    write_private(kubeconfig, &emulator.admin_kubeconfig(&server, cert.as_ref().map(|c| c.cert_pem.as_str())))
         .map_err(|e| EmbeddedError::Kubeconfig(kubeconfig.to_owned(), e))?;
-    let router = emulator.router();
+    let serving = emulator.clone();
     tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, router).await {
+        if let Err(e) = serving.serve(listener, cert.as_ref()).await {
             tracing::error!(error = %e, "the embedded cluster's API stopped");
         }
     });
-    Ok(Embedded { emulator, client, addr, kubeconfig: kubeconfig.to_owned() })
+    Ok(Embedded { emulator, client, addr, server, kubeconfig: kubeconfig.to_owned() })
+}
+
+/// Writes a file only its owner may read (a kubeconfig carries credentials).
+pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    let mut file = open.open(path)?;
+    #[cfg(unix)]
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    file.write_all(text.as_bytes())
 }
 
 fn find(emulator: &Emulator, api_version: &str, kind: &str) -> Option<&'static ResourceType> {

@@ -50,6 +50,11 @@ struct Args {
     /// Core's, to see what a cluster running it stores and refuses.
     #[arg(long, env = "SIDECAR_CONSOLE_PIPELINE_CRD")]
     pipeline_crd: Option<PathBuf>,
+    /// Make the embedded cluster authenticate with the bearer tokens of this file (the
+    /// kube-apiserver format: `token,user,uid,"group1,group2"`) and authorize with RBAC; its
+    /// API is then served over HTTPS.
+    #[arg(long, env = "SIDECAR_CONSOLE_TOKEN_AUTH_FILE")]
+    token_auth_file: Option<PathBuf>,
 }
 
 /// Whether the console runs the Pipeline operator.
@@ -86,6 +91,10 @@ enum Command {
         /// Serve the API alone, without the simulated nodes, controllers and kubelet.
         #[arg(long)]
         no_cluster: bool,
+        /// Authenticate with the bearer tokens of this file (kube-apiserver's format) and
+        /// authorize with RBAC; the API is then served over HTTPS.
+        #[arg(long)]
+        token_auth_file: Option<PathBuf>,
     },
     /// Run the Pipeline operator against the cluster of the current kubeconfig (or in-cluster
     /// configuration): each Pipeline becomes a workload with its sidecars. It does not start in
@@ -97,39 +106,63 @@ enum Command {
     },
 }
 
+/// The tokens of a token file, or a sentence saying why they cannot be read.
+fn read_tokens(path: Option<&std::path::Path>) -> Result<Option<emulator::auth::Tokens>, String> {
+    path.map(|p| emulator::auth::Tokens::read(p).map_err(|e| e.to_string())).transpose()
+}
+
 async fn run_emulator(
     listen: SocketAddr,
     kubeconfig: &std::path::Path,
     data_dir: Option<&std::path::Path>,
     cluster: bool,
+    tokens: Option<emulator::auth::Tokens>,
 ) -> Result<(), String> {
     if !listen.ip().is_loopback() {
-        return Err(format!("the emulator has no authentication and listens on loopback only, not {listen}"));
+        return Err(format!("the emulator listens on loopback only, not {listen}"));
     }
     let emulator = match data_dir {
         Some(dir) => emulator::Emulator::open(dir).map_err(|e| format!("{}: {e}", dir.display()))?,
         None => emulator::Emulator::new(),
     };
+    let emulator = match tokens {
+        Some(t) => emulator.with_tokens(t),
+        None => emulator,
+    };
     if cluster {
         emulator.start_cluster();
     }
-    let listener =
-        tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let listener = std::net::TcpListener::bind(listen).map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    std::fs::write(kubeconfig, emulator::Emulator::kubeconfig(&format!("http://{addr}")))
-        .map_err(|e| format!("cannot write {}: {e}", kubeconfig.display()))?;
-    println!("Kubernetes API emulator listening on http://{addr}");
+    let cert = match emulator.authenticates() {
+        true => Some(emulator::Certificate::loopback().map_err(|e| e.to_string())?),
+        false => None,
+    };
+    let server = match &cert {
+        Some(_) => format!("https://{addr}"),
+        None => format!("http://{addr}"),
+    };
+    server::embedded::write_private(
+        kubeconfig,
+        &emulator.admin_kubeconfig(&server, cert.as_ref().map(|c| c.cert_pem.as_str())),
+    )
+    .map_err(|e| format!("cannot write {}: {e}", kubeconfig.display()))?;
+    println!("Kubernetes API emulator listening on {server}");
+    if emulator.authenticates() {
+        println!("  bearer tokens and RBAC; the kubeconfig's token is of the group system:masters");
+    } else {
+        println!("  no authentication: anyone on this machine acts as a member of system:masters (--token-auth-file FILE turns it on)");
+    }
     println!("  export KUBECONFIG={}", kubeconfig.display());
     println!("  kubectl get namespaces");
     match data_dir {
         Some(dir) => println!("  objects are kept in {}", dir.display()),
         None => println!("  objects are kept in memory only (--data-dir DIR keeps them)"),
     }
-    let app = emulator.router();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("server failed: {e}"))
+    tokio::select! {
+        served = emulator.serve(listener, cert.as_ref()) => served.map_err(|e| format!("server failed: {e}")),
+        () = shutdown_signal() => Ok(()),
+    }
 }
 
 async fn run_operator(force: bool) -> Result<(), String> {
@@ -222,17 +255,19 @@ async fn connect(
             }
             None => None,
         };
-        let cluster = server::embedded::start(
-            data_dir,
-            args.cluster_listen,
-            embedded_kubeconfig,
-            args.operator != OperatorMode::Off,
-            crd.as_ref(),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-        tracing::info!(api = %cluster.addr, "managing the embedded cluster");
-        println!("Embedded cluster: Kubernetes API on http://{}", cluster.addr);
+        let options = server::embedded::Options {
+            data_dir: data_dir.map(std::path::Path::to_owned),
+            operator: args.operator != OperatorMode::Off,
+            pipeline_crd: crd,
+            tokens: read_tokens(args.token_auth_file.as_deref())?,
+            ..server::embedded::Options::new(args.cluster_listen, embedded_kubeconfig)
+        };
+        let cluster = server::embedded::start(&options).await.map_err(|e| e.to_string())?;
+        tracing::info!(api = %cluster.server, "managing the embedded cluster");
+        println!("Embedded cluster: Kubernetes API on {}", cluster.server);
+        if options.tokens.is_some() {
+            println!("  it authenticates bearer tokens and authorizes with RBAC");
+        }
         println!("  export KUBECONFIG={}", cluster.kubeconfig.display());
         println!("  kubectl get pipelines -A");
         match data_dir {
@@ -273,8 +308,12 @@ async fn main() -> ExitCode {
         .init();
     let args = Args::parse();
     match &args.command {
-        Some(Command::Emulator { listen, kubeconfig, data_dir, no_cluster }) => {
-            return match run_emulator(*listen, kubeconfig, data_dir.as_deref(), !no_cluster).await {
+        Some(Command::Emulator { listen, kubeconfig, data_dir, no_cluster, token_auth_file }) => {
+            let run = async {
+                let tokens = read_tokens(token_auth_file.as_deref())?;
+                run_emulator(*listen, kubeconfig, data_dir.as_deref(), !no_cluster, tokens).await
+            };
+            return match run.await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");

@@ -7,7 +7,9 @@ use emulator::kubectl::Kubectl;
 async fn embedded() -> Kubectl {
     let k = Kubectl::temporary();
     let addr = "127.0.0.1:0".parse().expect("addr");
-    server::embedded::start(None, addr, k.kubeconfig(), true, None).await.expect("the embedded cluster starts");
+    server::embedded::start(&server::embedded::Options::new(addr, k.kubeconfig()))
+        .await
+        .expect("the embedded cluster starts");
     k
 }
 
@@ -100,4 +102,35 @@ async fn troubleshooting_shows_what_a_real_cluster_shows() {
     assert!(events.contains("configmap \"late-config\" not found"), "{events}");
     k.ok(&["create", "configmap", "late-config", "-n", "logging", "--from-literal=envoy.yaml=admin: {}"]).await;
     k.until(&["get", "pods", "-n", "logging", "-l", sel, "-o", "jsonpath={.items[*].status.phase}"], "Running").await;
+}
+
+#[tokio::test]
+async fn with_a_token_file_the_embedded_cluster_authenticates_over_https_and_its_kubeconfig_is_private() {
+    let k = Kubectl::temporary();
+    let tokens = emulator::auth::Tokens::parse("viewer-token,vera,1,\n", "tokens.csv").expect("tokens");
+    let options = server::embedded::Options {
+        tokens: Some(tokens),
+        ..server::embedded::Options::new("127.0.0.1:0".parse().expect("addr"), k.kubeconfig())
+    };
+    let cluster = server::embedded::start(&options).await.expect("the embedded cluster starts");
+    assert!(cluster.server.starts_with("https://127.0.0.1:"), "{}", cluster.server);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(k.kubeconfig()).expect("kubeconfig").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    // The kubeconfig's own token may do everything; the console's in-process client too.
+    assert!(k.ok(&["get", "pipelines", "-A", "-o", "name"]).await.contains("pipeline.core.calyptia.com/app-logs"));
+    assert_eq!(k.ok(&["auth", "can-i", "delete", "pipelines", "-A"]).await.trim(), "yes");
+    let pipelines: kube::Api<kube::api::DynamicObject> =
+        kube::Api::all_with(cluster.client.clone(), &kube::api::ApiResource::erase::<operator::Pipeline>(&()));
+    assert!(!pipelines.list(&Default::default()).await.expect("the console lists").items.is_empty());
+    // Another user's token gets what RBAC grants: nothing here.
+    let text = std::fs::read_to_string(k.kubeconfig()).expect("read");
+    let admin = cluster.emulator.admin_token().expect("admin token").to_owned();
+    let vera = Kubectl::temporary();
+    std::fs::write(vera.kubeconfig(), text.replace(&admin, "viewer-token")).expect("write");
+    let err = vera.fails(&["get", "pipelines", "-n", "logging"]).await;
+    assert!(
+        err.contains(r#"pipelines.core.calyptia.com is forbidden: User "vera" cannot list resource "pipelines" in API group "core.calyptia.com" in the namespace "logging""#),
+        "{err}"
+    );
 }

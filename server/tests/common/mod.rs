@@ -24,9 +24,11 @@ pub fn create_object(emulator: &Emulator, api_version: &str, kind: &str, obj: Va
 pub async fn embedded_console(pipeline_crd: Option<&Value>) -> (String, emulator::kubectl::Kubectl) {
     let kubectl = emulator::kubectl::Kubectl::temporary();
     let addr = "127.0.0.1:0".parse().expect("addr");
-    let cluster = server::embedded::start(None, addr, kubectl.kubeconfig(), true, pipeline_crd)
-        .await
-        .expect("the embedded cluster starts");
+    let options = server::embedded::Options {
+        pipeline_crd: pipeline_crd.cloned(),
+        ..server::embedded::Options::new(addr, kubectl.kubeconfig())
+    };
+    let cluster = server::embedded::start(&options).await.expect("the embedded cluster starts");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let site = std::env::temp_dir().join("sidecar-console-test-site");
