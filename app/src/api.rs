@@ -10,7 +10,10 @@ use sidecar_api::{Deleted, PipelinePage, PipelineState, SidecarState};
 fn console() -> Result<(sidecar_service::Console, sidecar_service::Caller), ConsoleError> {
     let console = use_context::<sidecar_service::Console>()
         .ok_or_else(|| ConsoleError::Transport("the console's service is not available".into()))?;
-    let caller = console.caller()?;
+    // The authentication layer put the request's identity (if any) in its extensions.
+    let identity =
+        use_context::<http::request::Parts>().and_then(|p| p.extensions.get::<sidecar_service::Identity>().cloned());
+    let caller = console.caller(identity.as_ref())?;
     Ok((console, caller))
 }
 
@@ -57,11 +60,23 @@ pub async fn delete_sidecar(id: String, etag: Option<String>) -> Result<Deleted,
     Ok(console.sidecars.delete(&caller, &id, etag.as_deref(), false).await?)
 }
 
-/// Which cluster the console manages, for the page frame.
+/// What the page frame shows: the cluster, and who is signed in.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Frame {
+    /// Which cluster the console manages.
+    pub cluster: String,
+    /// The signed-in user, when the console has sign-in.
+    pub user: Option<String>,
+}
+
+/// The page frame's facts.
 #[server]
-pub async fn cluster_name() -> Result<String, ConsoleError> {
-    let (console, _) = console()?;
-    Ok(console.cluster.clone())
+pub async fn frame_facts() -> Result<Frame, ConsoleError> {
+    let console = use_context::<sidecar_service::Console>()
+        .ok_or_else(|| ConsoleError::Transport("the console's service is not available".into()))?;
+    let user = use_context::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<sidecar_service::access::UserName>().map(|u| u.0.clone()));
+    Ok(Frame { cluster: console.cluster.clone(), user })
 }
 
 /// What the sidecar editor starts from: the pipeline, the sidecar being edited (none when one is

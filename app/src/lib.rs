@@ -44,7 +44,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let cluster = OnceResource::new(api::cluster_name());
+    let frame = OnceResource::new(api::frame_facts());
     view! {
         <Stylesheet id="leptos" href="/pkg/sidecar-console.css"/>
         <Title formatter=|t: String| if t.is_empty() { "Sidecar Console".to_owned() } else { format!("{t} — Sidecar Console") }/>
@@ -58,12 +58,21 @@ pub fn App() -> impl IntoView {
                 </nav>
                 <span class="cluster" title="The Kubernetes cluster this console manages">
                     <Suspense fallback=|| "…">
-                        {move || cluster.get().map(|c| match c {
-                            Ok(name) => name,
+                        {move || frame.get().map(|f| match f {
+                            Ok(f) => f.cluster,
                             Err(_) => "no cluster".to_owned(),
                         })}
                     </Suspense>
                 </span>
+                <Suspense fallback=|| ()>
+                    {move || frame.get().and_then(|f| f.ok()).and_then(|f| f.user).map(|user| view! {
+                        <span class="user" title="Signed in as this Kubernetes user">{user}</span>
+                        // A plain form: signing out works before the page is interactive.
+                        <form class="sign-out" method="post" action="/logout">
+                            <button type="submit" class="quiet">"Sign out"</button>
+                        </form>
+                    })}
+                </Suspense>
                 <ThemeToggle/>
             </header>
             <main id="main" tabindex="-1">

@@ -14,14 +14,23 @@ pub struct Console {
 }
 
 impl Console {
-    /// The console at `server` (`http://host:port`).
-    pub fn new(server: &str) -> Result<Self, CliError> {
+    /// The console at `server` (`http://host:port`), acting with `token` when given.
+    pub fn new(server: &str, token: Option<&str>) -> Result<Self, CliError> {
         let base = server.trim_end_matches('/').to_owned();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(CliError::Usage(format!("--server must be an http:// or https:// URL, got \"{server}\"")));
         }
         // No overall timeout: `logs -f` streams for as long as the user wants.
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(t) = token {
+            let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {t}"))
+                .map_err(|_| CliError::Usage("the token has characters no HTTP header can carry".into()))?;
+            // Never printed, whatever is logged.
+            value.set_sensitive(true);
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
         let http = Client::builder()
+            .default_headers(headers)
             .timeout(None)
             .connect_timeout(std::time::Duration::from_secs(10))
             .build()

@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 error (one sentence on stderr), 2 usage error.
 
 mod client;
+mod login;
 mod print;
 mod sidecars;
 mod validate;
@@ -31,6 +32,17 @@ pub struct Global {
     /// given as NAMESPACE/NAME).
     #[arg(short, long, global = true)]
     pub namespace: Option<String>,
+    /// A Kubernetes bearer token: the console acts with it (otherwise the one `sidecarctl
+    /// login` kept for this server, if any).
+    #[arg(long, global = true, env = "SIDECARCTL_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+impl Global {
+    /// The token to send: given, or kept by `login` for this server.
+    pub fn token(&self) -> Option<String> {
+        self.token.clone().filter(|t| !t.is_empty()).or_else(|| login::saved_token(&self.server))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -65,6 +77,10 @@ enum Command {
         #[command(subcommand)]
         what: LogsWhat,
     },
+    /// Sign in to a console with a Kubernetes bearer token, kept for later commands.
+    Login(login::Login),
+    /// Forget the kept sign-in.
+    Logout,
     /// Check a sidecar spec file without touching any cluster.
     Validate(validate::Args),
     /// Print a shell completion script (e.g. `source <(sidecarctl completion bash)`).
@@ -203,6 +219,8 @@ fn main() -> ExitCode {
         Command::Describe { what: DescribeWhat::Pipeline(a) } => sidecars::describe_pipeline(g, a),
         Command::Logs { what: LogsWhat::Pipeline(a) } => sidecars::logs_pipeline(g, a),
         Command::Validate(args) => validate::run(args),
+        Command::Login(a) => login::login(g, a),
+        Command::Logout => login::logout(),
         Command::Completion { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "sidecarctl", &mut std::io::stdout());
             Ok(())

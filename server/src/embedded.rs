@@ -2,6 +2,7 @@
 //! Pipeline CRD, the operator and demo data, and its API served on a loopback port so that
 //! `kubectl` sees the same cluster as the console.
 
+use axum::http::{header, HeaderName, HeaderValue};
 use emulator::auth::Tokens;
 use emulator::resources::ResourceType;
 use emulator::{Certificate, Emulator, WriteOptions};
@@ -134,6 +135,60 @@ pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     #[cfg(unix)]
     std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     file.write_all(text.as_bytes())
+}
+
+impl Embedded {
+    /// Clients of this cluster for users (in-process, with their token or impersonated).
+    pub fn connect(&self) -> sidecar_service::access::Connect {
+        let emulator = self.emulator.clone();
+        std::sync::Arc::new(move |identity: &sidecar_service::Identity| {
+            use sidecar_service::Identity;
+            let mut headers: Vec<(HeaderName, HeaderValue)> = Vec::new();
+            let bearer = |t: &str| HeaderValue::from_str(&format!("Bearer {t}")).map_err(|e| e.to_string());
+            match identity {
+                Identity::Console => return Ok(kube::Client::new(emulator.admin_router(), "default")),
+                Identity::Token(t) => headers.push((header::AUTHORIZATION, bearer(t)?)),
+                Identity::Impersonated { user, groups } => {
+                    if let Some(t) = emulator.admin_token() {
+                        headers.push((header::AUTHORIZATION, bearer(t)?));
+                    }
+                    let value = |v: &str| HeaderValue::from_str(v).map_err(|e| e.to_string());
+                    headers.push((HeaderName::from_static("impersonate-user"), value(user)?));
+                    for g in groups {
+                        headers.push((HeaderName::from_static("impersonate-group"), value(g)?));
+                    }
+                }
+            }
+            let router =
+                emulator.router().layer(axum::middleware::map_request(move |mut req: axum::extract::Request| {
+                    for (k, v) in &headers {
+                        req.headers_mut().append(k.clone(), v.clone());
+                    }
+                    async move { req }
+                }));
+            Ok(kube::Client::new(router, "default"))
+        })
+    }
+}
+
+/// Clients for users of the cluster of `config` (a kubeconfig's or in-cluster): their bearer
+/// token instead of the console's credentials, or the console's credentials impersonating them.
+pub fn connect_with(config: kube::Config) -> sidecar_service::access::Connect {
+    std::sync::Arc::new(move |identity: &sidecar_service::Identity| {
+        use sidecar_service::Identity;
+        let mut c = config.clone();
+        match identity {
+            Identity::Console => {}
+            Identity::Token(t) => {
+                c.auth_info = kube::config::AuthInfo { token: Some(t.clone().into()), ..Default::default() };
+            }
+            Identity::Impersonated { user, groups } => {
+                c.auth_info.impersonate = Some(user.clone());
+                c.auth_info.impersonate_groups = Some(groups.clone());
+            }
+        }
+        kube::Client::try_from(c).map_err(|e| format!("cannot make a Kubernetes client: {e}"))
+    })
 }
 
 fn find(emulator: &Emulator, api_version: &str, kind: &str) -> Option<&'static ResourceType> {

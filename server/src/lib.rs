@@ -2,6 +2,7 @@
 //! `/api/v1`, assembled into one axum [`Router`] by [`router`].
 
 pub mod api;
+pub mod auth;
 mod demo;
 pub mod embedded;
 
@@ -44,8 +45,15 @@ fn forever<B>(res: &axum::http::Response<B>) -> Option<HeaderValue> {
     res.status().is_success().then(|| HeaderValue::from_static("public, max-age=31536000, immutable"))
 }
 
-/// The whole application: REST API, pages, and the site's static files.
+/// The whole application without authentication (the console's own identity for every
+/// request; for loopback).
 pub fn router(options: LeptosOptions, api: api::ApiState) -> Router {
+    router_with_auth(options, api, auth::Auth::none())
+}
+
+/// The whole application: REST API, pages, the sign-in, and the site's static files, every
+/// route behind `auth`.
+pub fn router_with_auth(options: LeptosOptions, api: api::ApiState, auth: auth::Auth) -> Router {
     let routes = generate_route_list(app::App);
     let shell_options = options.clone();
     // The pages' server functions reach the same console as the REST handlers.
@@ -54,11 +62,15 @@ pub fn router(options: LeptosOptions, api: api::ApiState) -> Router {
     Router::new()
         // The console opens on its pipelines.
         .route("/", axum::routing::get(|| async { axum::response::Redirect::to("/pipelines") }))
+        .route("/login", axum::routing::get(auth::login_page).post(auth::login).with_state(auth.clone()))
+        .route("/logout", axum::routing::post(auth::logout).with_state(auth.clone()))
         .nest("/api/v1", api::router(api))
         .nest_service("/monaco", monaco(&options))
         .leptos_routes_with_context(&options, routes, context.clone(), move || app::shell(shell_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context(context, app::shell))
         .with_state(options)
+        // Who each request comes from, before any route sees it.
+        .layer(axum::middleware::from_fn_with_state(auth, auth::identify))
         // The WebAssembly is about a third of its size with brotli.
         .layer(CompressionLayer::new())
         // Every request gets an ID (or keeps the caller's `x-request-id`), in its tracing span

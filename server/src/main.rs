@@ -55,6 +55,13 @@ struct Args {
     /// API is then served over HTTPS.
     #[arg(long, env = "SIDECAR_CONSOLE_TOKEN_AUTH_FILE")]
     token_auth_file: Option<PathBuf>,
+    /// How users sign in: `none` (the console's own credentials; loopback only), `token`
+    /// (their Kubernetes bearer token), `proxy` (an authenticating proxy names them).
+    #[arg(long, value_enum, env = "SIDECAR_CONSOLE_AUTH", default_value_t = server::auth::Mode::None)]
+    auth: server::auth::Mode,
+    /// With `--auth proxy`: the addresses (CIDRs) whose `X-Forwarded-User` is believed.
+    #[arg(long, env = "SIDECAR_CONSOLE_TRUSTED_PROXY", value_delimiter = ',')]
+    trusted_proxy: Vec<String>,
 }
 
 /// Whether the console runs the Pipeline operator.
@@ -229,7 +236,7 @@ async fn connect(
     args: &Args,
     data_dir: Option<&std::path::Path>,
     embedded_kubeconfig: &std::path::Path,
-) -> Result<(kube::Client, String), String> {
+) -> Result<(kube::Client, String, sidecar_service::access::Connect), String> {
     let external = match given_kubeconfig(args, embedded_kubeconfig) {
         Some(path) => {
             let kc = kube::config::Kubeconfig::read_from(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -274,8 +281,10 @@ async fn connect(
             Some(d) => println!("  its objects are kept in {}", d.display()),
             None => println!("  its objects are kept in memory only"),
         }
-        return Ok((cluster.client, "embedded demo cluster".to_owned()));
+        let connect = cluster.connect();
+        return Ok((cluster.client, "embedded demo cluster".to_owned(), connect));
     };
+    let connect = server::embedded::connect_with(config.clone());
     let client = kube::Client::try_from(config).map_err(|e| format!("{label}: {e}"))?;
     tracing::info!(cluster = %label, "managing an existing cluster");
     println!("Managing {label}");
@@ -298,7 +307,7 @@ async fn connect(
         println!("  the Pipeline operator runs in this process (--operator off to leave it out)");
         tokio::spawn(operator::run(client.clone()));
     }
-    Ok((client, context))
+    Ok((client, context, connect))
 }
 
 #[tokio::main]
@@ -337,7 +346,16 @@ async fn main() -> ExitCode {
         Some(d) => d.join("kubeconfig"),
         None => std::env::temp_dir().join("sidecar-console.kubeconfig"),
     });
-    let (cluster, cluster_name) = match connect(&args, data_dir.as_deref(), &embedded_kubeconfig).await {
+    let trusted: Result<Vec<server::auth::Cidr>, _> = args.trusted_proxy.iter().map(|c| c.parse()).collect();
+    // Refused before anything starts: a console that would lend its rights to anyone.
+    let auth = match trusted.and_then(|t| server::auth::Auth::new(args.auth, args.listen, t, None)) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (cluster, cluster_name, connect) = match connect(&args, data_dir.as_deref(), &embedded_kubeconfig).await {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
@@ -351,7 +369,9 @@ async fn main() -> ExitCode {
         );
     }
     let options = server::leptos_options(&args.site_root, args.listen);
-    let app = server::router(options, server::api::ApiState::new(cluster, cluster_name));
+    let auth = auth.with_connect(connect.clone());
+    let console = server::api::ApiState::new(cluster, cluster_name).with_connect(connect);
+    let app = server::router_with_auth(options, console, auth);
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(l) => l,
         Err(e) => {
@@ -360,6 +380,8 @@ async fn main() -> ExitCode {
         }
     };
     println!("Sidecar Console listening on http://{}", args.listen);
+    // The peer's address decides whether a proxy's X-Forwarded-User is believed.
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     match axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -49,6 +49,9 @@ pub enum ServiceError {
     /// The request is not well-formed (outside the spec).
     #[error("{0}")]
     BadRequest(String),
+    /// The request carries no identity the console can act for.
+    #[error("sign in first: this console acts only with your own Kubernetes identity (a bearer token, or a session from /login)")]
+    Unauthenticated,
     /// The console has no cluster to act on.
     #[error("{0}")]
     Unavailable(String),
@@ -141,6 +144,7 @@ impl ServiceError {
             ServiceError::Ambiguous { .. } | ServiceError::BadRequest(_) | ServiceError::Syntax(_) => 400,
             ServiceError::Invalid(_) => 422,
             ServiceError::Conflict { .. } => 409,
+            ServiceError::Unauthenticated => 401,
             ServiceError::Unavailable(_) => 503,
             ServiceError::Kubernetes { code: Some(c), .. } if (400..500).contains(c) || *c == 504 => *c,
             ServiceError::Kubernetes { .. } => 502,

@@ -7,6 +7,7 @@
 //! nothing here holds one global client; the ID [`index::Index`] is only a hint that is read again
 //! with the caller's client.
 
+pub mod access;
 pub mod cache;
 pub mod diagnose;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod status;
 
 pub use state::{LiveStream, PipelineQuery};
 
+pub use access::Identity;
 pub use error::ServiceError;
 use error::{is_conflict, is_not_found};
 use futures::Stream;
@@ -189,17 +191,37 @@ fn strip_etag(tag: &str) -> &str {
     tag.trim().trim_start_matches("W/").trim_matches('"')
 }
 
-/// Who is asking: their Kubernetes client, and whether they may be answered from the console's
-/// watch cache.
+/// Who is asking: their Kubernetes client, and what may be answered from the console's watch
+/// cache for them.
 #[derive(Clone)]
 pub struct Caller {
     /// The client that acts with the caller's identity.
     pub client: Client,
-    /// Whether the caller may read whatever the console's own identity reads, so that reads
-    /// can come from the watch cache: true for the console itself (no authentication); the
-    /// authentication layer sets it for others only after checking their rights.
+    /// Whether the caller may read whatever the console's own identity reads (the console
+    /// itself), so that every read can come from the watch cache.
     pub trusted: bool,
+    /// For others: their access reviews, which decide what the cache may answer.
+    access: Option<Arc<access::Access>>,
 }
+
+impl Caller {
+    /// The console itself, with `client`.
+    pub fn console(client: Client) -> Self {
+        Caller { client, trusted: true, access: None }
+    }
+
+    /// Whether the cache may answer this caller about `resource` in `namespace` (empty: all).
+    async fn may_read(&self, verb: &str, group: &str, resource: &str, namespace: &str) -> bool {
+        match (&self.access, self.trusted) {
+            (_, true) => true,
+            (Some(a), false) => a.may(&self.client, verb, group, resource, namespace).await,
+            (None, false) => false,
+        }
+    }
+}
+
+/// The API group and resource of Pipelines, as access reviews name them.
+const PIPELINES: (&str, &str) = ("core.calyptia.com", "pipelines");
 
 /// A console: the service, the cluster it manages, and how requests become callers. Cheap to
 /// clone; the REST API and the pages' server functions share one.
@@ -211,21 +233,48 @@ pub struct Console {
     pub client: Option<Client>,
     /// Which cluster, for people: a kubeconfig context's name, or "embedded demo cluster".
     pub cluster: String,
+    /// How a user's identity becomes a client; without it only the console's own identity is
+    /// served.
+    pub connect: Option<access::Connect>,
+    /// The clients of the identities served lately.
+    pub callers: Arc<access::Callers>,
 }
 
 impl Console {
     /// A console over `client`'s cluster, called `cluster`; its caches follow that cluster.
     pub fn new(client: Client, cluster: impl Into<String>) -> Self {
-        Console { sidecars: Sidecars::new(&client), client: Some(client), cluster: cluster.into() }
+        Console {
+            sidecars: Sidecars::new(&client),
+            client: Some(client),
+            cluster: cluster.into(),
+            ..Console::default()
+        }
     }
 
-    /// Who a request acts as. Without authentication every request acts as the console itself.
-    pub fn caller(&self) -> Result<Caller, ServiceError> {
-        let client = self
-            .client
-            .clone()
-            .ok_or_else(|| ServiceError::Unavailable("the console is not connected to a Kubernetes cluster".into()))?;
-        Ok(Caller { client, trusted: true })
+    /// The same console, acting for users with the clients `connect` makes.
+    pub fn with_connect(mut self, connect: access::Connect) -> Self {
+        self.connect = Some(connect);
+        self
+    }
+
+    /// Who a request with `identity` acts as. Without one it is not served (401): the console
+    /// never lends its own rights to a request nobody is behind.
+    pub fn caller(&self, identity: Option<&Identity>) -> Result<Caller, ServiceError> {
+        let own = || {
+            self.client
+                .clone()
+                .ok_or_else(|| ServiceError::Unavailable("the console is not connected to a Kubernetes cluster".into()))
+        };
+        match identity {
+            None => Err(ServiceError::Unauthenticated),
+            Some(Identity::Console) => Ok(Caller::console(own()?)),
+            Some(other) => {
+                own()?;
+                let connect = self.connect.as_ref().ok_or(ServiceError::Unauthenticated)?;
+                let (client, access) = self.callers.get(other, connect).map_err(ServiceError::Unavailable)?;
+                Ok(Caller { client, trusted: false, access: Some(access) })
+            }
+        }
     }
 }
 
@@ -296,9 +345,24 @@ impl Sidecars {
         namespace: Option<&str>,
     ) -> Result<Vec<PipelineView>, ServiceError> {
         check_names(namespace, None)?;
-        let list = pipelines(&caller.client, namespace).list(&ListParams::default()).await?;
-        let mut out = Vec::with_capacity(list.items.len());
-        for p in &list.items {
+        let items = match pipelines(&caller.client, namespace).list(&ListParams::default()).await {
+            Ok(list) => list.items,
+            // Bound in some namespaces only: the pipelines of those (as the console's pages
+            // show them), not a refusal of everything.
+            Err(kube::Error::Api(e)) if e.code == 403 && namespace.is_none() => {
+                let known = self.cache.as_ref().and_then(cache::Cache::namespaces).ok_or(kube::Error::Api(e))?;
+                let mut items = Vec::new();
+                for ns in known {
+                    if caller.may_read("list", PIPELINES.0, PIPELINES.1, &ns).await {
+                        items.extend(pipelines(&caller.client, Some(&ns)).list(&ListParams::default()).await?.items);
+                    }
+                }
+                items
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for p in &items {
             out.push(self.healthy_view(caller, p).await?);
         }
         out.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
@@ -364,10 +428,12 @@ impl Sidecars {
     ) -> Result<Arc<DynamicObject>, ServiceError> {
         check_names(Some(namespace), Some(name))?;
         let not_found = || ServiceError::PipelineNotFound { name: name.into(), namespace: Some(namespace.into()) };
-        if let (Some(cache), true, false) = (&self.cache, caller.trusted, fresh) {
-            // Shared with the cache, not copied: a read does not clone the pipeline.
-            if let Some(p) = cache.pipeline(namespace, name) {
-                return Ok(p);
+        if let (Some(cache), false) = (&self.cache, fresh) {
+            if caller.may_read("get", PIPELINES.0, PIPELINES.1, namespace).await {
+                // Shared with the cache, not copied: a read does not clone the pipeline.
+                if let Some(p) = cache.pipeline(namespace, name) {
+                    return Ok(p);
+                }
             }
         }
         pipelines(&caller.client, Some(namespace)).get(name).await.map(Arc::new).map_err(|e| {
@@ -391,9 +457,11 @@ impl Sidecars {
     }
 
     pub(crate) async fn pods(&self, caller: &Caller, p: &PipelineRef) -> Result<Vec<Arc<Pod>>, ServiceError> {
-        if let (Some(cache), true) = (&self.cache, caller.trusted) {
-            if let Some(pods) = cache.pods(&p.namespace, &p.name) {
-                return Ok(pods);
+        if let Some(cache) = &self.cache {
+            if caller.may_read("list", "", "pods", &p.namespace).await {
+                if let Some(pods) = cache.pods(&p.namespace, &p.name) {
+                    return Ok(pods);
+                }
             }
         }
         let api: Api<Pod> = Api::namespaced(caller.client.clone(), &p.namespace);

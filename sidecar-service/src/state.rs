@@ -157,22 +157,50 @@ impl Sidecars {
                     .is_none_or(|s| name.to_lowercase().contains(s) || format!("{ns}/{name}").contains(s))
         };
         let skip = (page - 1) * per_page;
-        let cached = match (&self.cache, caller.trusted) {
-            (Some(cache), true) => cache
-                .pipelines_page(keep, skip, per_page)
-                .and_then(|(items, total)| Some((items, total, cache.namespaces()?))),
+        // Which namespaces' pipelines the cache may show this caller: all of them, or those
+        // where Kubernetes says they may list pipelines themselves.
+        let readable = match &self.cache {
+            Some(cache) if cache.namespaces().is_some() => {
+                if caller.may_read("list", super::PIPELINES.0, super::PIPELINES.1, "").await {
+                    None
+                } else {
+                    let mut mine = std::collections::BTreeSet::new();
+                    for ns in cache.namespaces().unwrap_or_default() {
+                        if caller.may_read("list", super::PIPELINES.0, super::PIPELINES.1, &ns).await {
+                            mine.insert(ns);
+                        }
+                    }
+                    Some(mine)
+                }
+            }
+            _ => None,
+        };
+        let cached = match &self.cache {
+            Some(cache) => {
+                let allowed = |ns: &str| readable.as_ref().is_none_or(|mine| mine.contains(ns));
+                cache.pipelines_page(|k| allowed(&k.0) && keep(k), skip, per_page).and_then(|(items, total)| {
+                    let namespaces = cache.namespaces()?.into_iter().filter(|ns| allowed(ns)).collect();
+                    Some((items, total, namespaces))
+                })
+            }
             _ => None,
         };
         let (items, total, namespaces) = match cached {
             Some(found) => found,
             None => {
-                let mut all: Vec<Arc<DynamicObject>> = pipelines(&caller.client, None)
-                    .list(&ListParams::default())
-                    .await?
-                    .items
-                    .into_iter()
-                    .map(Arc::new)
-                    .collect();
+                let listed = match pipelines(&caller.client, None).list(&ListParams::default()).await {
+                    Ok(l) => l.items,
+                    // A caller bound in some namespaces lists them one by one.
+                    Err(kube::Error::Api(e)) if e.code == 403 && readable.is_some() => {
+                        let mut items = Vec::new();
+                        for ns in readable.iter().flatten() {
+                            items.extend(pipelines(&caller.client, Some(ns)).list(&ListParams::default()).await?.items);
+                        }
+                        items
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                let mut all: Vec<Arc<DynamicObject>> = listed.into_iter().map(Arc::new).collect();
                 all.sort_by_key(|p| (p.namespace().unwrap_or_default(), p.name_any()));
                 let mut namespaces: Vec<String> = all.iter().filter_map(|p| p.namespace()).collect();
                 namespaces.dedup();

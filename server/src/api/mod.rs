@@ -57,6 +57,18 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, format!("no such API endpoint: {}", uri.path()))
 }
 
+/// The caller of a request: its identity (put there by the authentication layer) made into a
+/// Kubernetes client; 401 when it has none.
+pub struct Who(pub sidecar_service::Caller);
+
+impl axum::extract::FromRequestParts<ApiState> for Who {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &ApiState) -> Result<Self, ApiError> {
+        Ok(Who(state.caller(parts.extensions.get::<sidecar_service::Identity>())?))
+    }
+}
+
 /// An error as the API returns it: a status code and `{"error": "...", "details": [...]}`.
 #[derive(Debug)]
 pub struct ApiError {
@@ -96,7 +108,11 @@ impl From<ServiceError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(&self.body)).into_response()
+        let mut r = (self.status, Json(&self.body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        r
     }
 }
 

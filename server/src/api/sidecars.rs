@@ -1,6 +1,6 @@
 //! `/api/v1/pipelines…` and `/api/v1/sidecars…`: thin adapters over the service layer.
 
-use super::{json_body, ApiError, ApiState};
+use super::{json_body, ApiError, ApiState, Who};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use sidecar_api::ErrorBody;
 use sidecar_api::{Created, Deleted, PipelineState, PipelineView, SidecarState, SidecarView, StatusView};
-use sidecar_service::{Caller, LogOptions};
+use sidecar_service::LogOptions;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -37,11 +37,6 @@ pub(super) fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(sidecar_watch))
 }
 
-/// Who the request acts as.
-fn caller(state: &ApiState) -> Result<Caller, ApiError> {
-    Ok(state.caller()?)
-}
-
 /// `?namespace=` and `?name=` of the pipeline listing.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -61,9 +56,10 @@ struct PipelineQuery {
 /// namespaces.
 async fn list_pipelines(
     State(s): State<ApiState>,
+    Who(caller): Who,
     Query(q): Query<PipelineQuery>,
 ) -> Result<Json<Vec<PipelineView>>, ApiError> {
-    let client = caller(&s)?;
+    let client = caller;
     let ns = q.namespace.as_deref().filter(|n| !n.is_empty());
     match q.name.as_deref().filter(|n| !n.is_empty()) {
         Some(name) => Ok(Json(vec![s.sidecars.resolve(&client, ns, name).await?])),
@@ -77,9 +73,10 @@ async fn list_pipelines(
     responses((status = 200, body = PipelineView), (status = 404, body = ErrorBody)))]
 async fn get_pipeline(
     State(s): State<ApiState>,
+    Who(caller): Who,
     Path((ns, name)): Path<(String, String)>,
 ) -> Result<Json<PipelineView>, ApiError> {
-    Ok(Json(s.sidecars.get_pipeline(&caller(&s)?, &ns, &name).await?))
+    Ok(Json(s.sidecars.get_pipeline(&caller, &ns, &name).await?))
 }
 
 /// The sidecars of a pipeline, with their state over the replicas.
@@ -88,9 +85,10 @@ async fn get_pipeline(
     responses((status = 200, body = [SidecarView]), (status = 404, body = ErrorBody)))]
 async fn list_sidecars(
     State(s): State<ApiState>,
+    Who(caller): Who,
     Path((ns, name)): Path<(String, String)>,
 ) -> Result<Json<Vec<SidecarView>>, ApiError> {
-    Ok(Json(s.sidecars.list(&caller(&s)?, &ns, &name).await?))
+    Ok(Json(s.sidecars.list(&caller, &ns, &name).await?))
 }
 
 /// `?dryRun=true` (or Kubernetes' `dryRun=All`).
@@ -151,6 +149,7 @@ fn with_etag(view: SidecarView, status: StatusCode) -> Response {
         (status = 422, description = "Every problem of the spec, across the pipeline's sidecars, and missing ConfigMaps", body = ErrorBody)))]
 async fn create_sidecar(
     State(s): State<ApiState>,
+    Who(caller): Who,
     Path((ns, name)): Path<(String, String)>,
     Query(m): Query<Mutation>,
     headers: HeaderMap,
@@ -158,7 +157,7 @@ async fn create_sidecar(
 ) -> Result<Response, ApiError> {
     let dry_run = m.dry_run()?;
     let spec = spec_body(&headers, body)?;
-    let created: Created = s.sidecars.create(&caller(&s)?, &ns, &name, spec, dry_run).await?;
+    let created: Created = s.sidecars.create(&caller, &ns, &name, spec, dry_run).await?;
     let location = HeaderValue::from_str(&format!("/api/v1/sidecars/{}", created.id)).ok();
     let warnings = created.warnings.clone();
     let mut resp = (StatusCode::CREATED, Json(created)).into_response();
@@ -182,8 +181,12 @@ fn with_warnings(mut resp: Response, warnings: &[String]) -> Response {
 /// One sidecar, with its ETag.
 #[utoipa::path(get, path = "/sidecars/{id}", tag = "sidecars", params(("id" = String, Path)),
     responses((status = 200, body = SidecarView, headers(("ETag" = String))), (status = 404, body = ErrorBody)))]
-async fn get_sidecar(State(s): State<ApiState>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    Ok(with_etag(s.sidecars.get(&caller(&s)?, &id).await?, StatusCode::OK))
+async fn get_sidecar(
+    State(s): State<ApiState>,
+    Who(caller): Who,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(with_etag(s.sidecars.get(&caller, &id).await?, StatusCode::OK))
 }
 
 /// `PUT /sidecars/{id}`: replaces the spec; `If-Match` with the ETag guards against lost updates.
@@ -194,6 +197,7 @@ async fn get_sidecar(State(s): State<ApiState>, Path(id): Path<String>) -> Resul
         (status = 409, description = "Changed by someone else: both versions", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_sidecar(
     State(s): State<ApiState>,
+    Who(caller): Who,
     Path(id): Path<String>,
     Query(m): Query<Mutation>,
     headers: HeaderMap,
@@ -201,7 +205,7 @@ async fn update_sidecar(
 ) -> Result<Response, ApiError> {
     let dry_run = m.dry_run()?;
     let spec = spec_body(&headers, body)?;
-    let view = s.sidecars.update(&caller(&s)?, &id, spec, if_match(&headers), dry_run).await?;
+    let view = s.sidecars.update(&caller, &id, spec, if_match(&headers), dry_run).await?;
     let warnings = view.warnings.clone();
     Ok(with_warnings(with_etag(view, StatusCode::OK), &warnings))
 }
@@ -212,12 +216,13 @@ async fn update_sidecar(
     responses((status = 200, body = Deleted), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn delete_sidecar(
     State(s): State<ApiState>,
+    Who(caller): Who,
     Path(id): Path<String>,
     Query(m): Query<Mutation>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let dry_run = m.dry_run()?;
-    let deleted = s.sidecars.delete(&caller(&s)?, &id, if_match(&headers), dry_run).await?;
+    let deleted = s.sidecars.delete(&caller, &id, if_match(&headers), dry_run).await?;
     let warnings = deleted.warnings.clone();
     Ok(with_warnings(Json(deleted).into_response(), &warnings))
 }
@@ -225,8 +230,12 @@ async fn delete_sidecar(
 /// The sidecar in each replica.
 #[utoipa::path(get, path = "/sidecars/{id}/status", tag = "sidecars", params(("id" = String, Path)),
     responses((status = 200, body = StatusView), (status = 404, body = ErrorBody)))]
-async fn sidecar_status(State(s): State<ApiState>, Path(id): Path<String>) -> Result<Json<StatusView>, ApiError> {
-    Ok(Json(s.sidecars.status(&caller(&s)?, &id).await?))
+async fn sidecar_status(
+    State(s): State<ApiState>,
+    Who(caller): Who,
+    Path(id): Path<String>,
+) -> Result<Json<StatusView>, ApiError> {
+    Ok(Json(s.sidecars.status(&caller, &id).await?))
 }
 
 /// Events about the sidecar's containers, newest first.
@@ -234,9 +243,10 @@ async fn sidecar_status(State(s): State<ApiState>, Path(id): Path<String>) -> Re
     responses((status = 200, body = [sidecar_api::SidecarEvent]), (status = 404, body = ErrorBody)))]
 async fn sidecar_events(
     State(s): State<ApiState>,
+    Who(caller): Who,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<sidecar_api::SidecarEvent>>, ApiError> {
-    Ok(Json(s.sidecars.events(&caller(&s)?, &id).await?))
+    Ok(Json(s.sidecars.events(&caller, &id).await?))
 }
 
 /// `?follow=true&replica=POD&tailLines=N`.
@@ -283,10 +293,11 @@ fn log_events(lines: sidecar_service::LogStream) -> Response {
 /// (`{"replica", "line"}`); an `error` event if the stream breaks.
 async fn sidecar_logs(
     State(s): State<ApiState>,
+    Who(caller): Who,
     Path(id): Path<String>,
     Query(q): Query<LogQuery>,
 ) -> Result<Response, ApiError> {
-    let lines = s.sidecars.logs(&caller(&s)?, &id, &q.options()?).await?;
+    let lines = s.sidecars.logs(&caller, &id, &q.options()?).await?;
     Ok(log_events(lines))
 }
 
@@ -296,9 +307,10 @@ async fn sidecar_logs(
     responses((status = 200, body = PipelineState), (status = 404, body = ErrorBody)))]
 async fn pipeline_status(
     State(s): State<ApiState>,
+    Who(caller): Who,
     Path((ns, name)): Path<(String, String)>,
 ) -> Result<Json<PipelineState>, ApiError> {
-    Ok(Json(s.sidecars.pipeline_state(&caller(&s)?, &ns, &name).await?))
+    Ok(Json(s.sidecars.pipeline_state(&caller, &ns, &name).await?))
 }
 
 /// The ConfigMaps a sidecar of the pipeline can mount (those of its namespace), with their keys.
@@ -307,9 +319,10 @@ async fn pipeline_status(
     responses((status = 200, body = [sidecar_api::ConfigMapView]), (status = 404, body = ErrorBody)))]
 async fn pipeline_config_maps(
     State(s): State<ApiState>,
+    Who(caller): Who,
     Path((ns, name)): Path<(String, String)>,
 ) -> Result<Json<Vec<sidecar_api::ConfigMapView>>, ApiError> {
-    Ok(Json(s.sidecars.config_maps(&caller(&s)?, &ns, &name).await?))
+    Ok(Json(s.sidecars.config_maps(&caller, &ns, &name).await?))
 }
 
 /// Events about a pipeline's pods, newest first.
@@ -318,9 +331,10 @@ async fn pipeline_config_maps(
     responses((status = 200, body = [sidecar_api::SidecarEvent]), (status = 404, body = ErrorBody)))]
 async fn pipeline_events(
     State(s): State<ApiState>,
+    Who(caller): Who,
     Path((ns, name)): Path<(String, String)>,
 ) -> Result<Json<Vec<sidecar_api::SidecarEvent>>, ApiError> {
-    Ok(Json(s.sidecars.pipeline_events(&caller(&s)?, &ns, &name).await?))
+    Ok(Json(s.sidecars.pipeline_events(&caller, &ns, &name).await?))
 }
 
 #[utoipa::path(get, path = "/pipelines/{namespace}/{name}/logs", tag = "pipelines",
@@ -331,10 +345,11 @@ async fn pipeline_events(
 /// `/sidecars/{id}/logs`.
 async fn pipeline_logs(
     State(s): State<ApiState>,
+    Who(caller): Who,
     Path((ns, name)): Path<(String, String)>,
     Query(q): Query<LogQuery>,
 ) -> Result<Response, ApiError> {
-    let lines = s.sidecars.pipeline_logs(&caller(&s)?, &ns, &name, &q.options()?).await?;
+    let lines = s.sidecars.pipeline_logs(&caller, &ns, &name, &q.options()?).await?;
     Ok(log_events(lines))
 }
 
@@ -362,9 +377,9 @@ fn live_events<T: serde::Serialize + Send + 'static>(states: sidecar_service::Li
 /// `GET /pipelines/{namespace}/{name}/watch`: the pipeline's state, live.
 async fn pipeline_watch(
     State(s): State<ApiState>,
+    Who(caller): Who,
     Path((ns, name)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let caller = caller(&s)?;
     // A pipeline that does not exist answers 404 at once, not a stream that ends.
     s.sidecars.get_pipeline(&caller, &ns, &name).await?;
     Ok(live_events(s.sidecars.pipeline_states(caller, ns, name)))
@@ -390,29 +405,40 @@ struct PageQuery {
     responses((status = 200, description = "Server-sent events: a `state` event (a PipelinePage) now and after each change",
         content_type = "text/event-stream", body = sidecar_api::PipelinePage)))]
 /// `GET /pipelines/watch`: a page of the pipeline listing, live.
-async fn pipelines_watch(State(s): State<ApiState>, Query(q): Query<PageQuery>) -> Result<Response, ApiError> {
+async fn pipelines_watch(
+    State(s): State<ApiState>,
+    Who(caller): Who,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ApiError> {
     let query = sidecar_service::PipelineQuery {
         namespace: q.namespace.filter(|n| !n.is_empty()),
         search: q.q.filter(|n| !n.is_empty()),
         page: q.page.unwrap_or(1),
         per_page: q.per_page.unwrap_or(sidecar_api::PER_PAGE),
     };
-    Ok(live_events(s.sidecars.pipeline_pages(caller(&s)?, query)))
+    Ok(live_events(s.sidecars.pipeline_pages(caller, query)))
 }
 
 /// A sidecar with its pipeline, replicas, events and diagnosis.
 #[utoipa::path(get, path = "/sidecars/{id}/state", tag = "sidecars", params(("id" = String, Path)),
     responses((status = 200, body = SidecarState), (status = 404, body = ErrorBody)))]
-async fn sidecar_state(State(s): State<ApiState>, Path(id): Path<String>) -> Result<Json<SidecarState>, ApiError> {
-    Ok(Json(s.sidecars.sidecar_state(&caller(&s)?, &id).await?))
+async fn sidecar_state(
+    State(s): State<ApiState>,
+    Who(caller): Who,
+    Path(id): Path<String>,
+) -> Result<Json<SidecarState>, ApiError> {
+    Ok(Json(s.sidecars.sidecar_state(&caller, &id).await?))
 }
 
 #[utoipa::path(get, path = "/sidecars/{id}/watch", tag = "sidecars", params(("id" = String, Path)),
     responses((status = 200, description = "Server-sent events: a `state` event (a SidecarState) now and after each change; an `error` event ends the stream",
         content_type = "text/event-stream", body = SidecarState), (status = 404, body = ErrorBody)))]
 /// `GET /sidecars/{id}/watch`: the sidecar's state, live.
-async fn sidecar_watch(State(s): State<ApiState>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let caller = caller(&s)?;
+async fn sidecar_watch(
+    State(s): State<ApiState>,
+    Who(caller): Who,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     s.sidecars.get(&caller, &id).await?;
     Ok(live_events(s.sidecars.sidecar_states(caller, id)))
 }
