@@ -93,6 +93,9 @@ pub struct EditorSeed {
     /// Core's): drafts are checked against it, and the form offers only what it declares.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_schema: Option<serde_json::Value>,
+    /// What the user may do with the pipeline (applying needs `change`).
+    #[serde(default)]
+    pub rights: sidecar_api::Rights,
 }
 
 /// Loads what the editor needs; `id` is the sidecar to edit, `None` to add one.
@@ -106,7 +109,8 @@ pub async fn load_editor(namespace: String, name: String, id: Option<String>) ->
     };
     let config_maps = console.sidecars.config_maps(&caller, &namespace, &name).await?;
     let cluster_schema = console.sidecars.foreign_sidecar_schema().map(|s| s.as_ref().clone());
-    Ok(EditorSeed { pipeline, sidecar, config_maps, cluster_schema })
+    let rights = caller.rights(&namespace).await;
+    Ok(EditorSeed { pipeline, sidecar, config_maps, cluster_schema, rights })
 }
 
 /// Sidecar `id`, which must belong to pipeline `namespace/name` (a link may be edited by hand).

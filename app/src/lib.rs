@@ -19,8 +19,27 @@ use leptos_router::{path, SsrMode};
 /// The name the site's script, WebAssembly and stylesheet are published under (`/pkg/NAME.*`).
 pub const OUTPUT_NAME: &str = "sidecar-console";
 
+/// The Content-Security-Policy of the console's pages: scripts of our own origin and the inline
+/// ones carrying this response's `nonce` (Leptos' hydration and resource scripts), WebAssembly,
+/// the Monaco workers from our origin, and nothing from anywhere else. Styles allow inline
+/// `<style>` because Monaco writes its own at run time.
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; font-src 'self' data:; worker-src 'self'; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
 /// The HTML document around the app, rendered by the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let nonce = leptos::nonce::use_nonce();
+    #[cfg(feature = "ssr")]
+    if let (Some(n), Some(response)) = (&nonce, use_context::<leptos_axum::ResponseOptions>()) {
+        if let Ok(v) = http::HeaderValue::from_str(&content_security_policy(n)) {
+            response.insert_header(http::header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -29,7 +48,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <script>{EARLY_SCRIPT}</script>
+                <script nonce=nonce>{EARLY_SCRIPT}</script>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -56,21 +75,22 @@ pub fn App() -> impl IntoView {
                     <A href="/pipelines">"Pipelines"</A>
                     <A href="/validate">"Check a spec"</A>
                 </nav>
-                <span class="cluster" title="The Kubernetes cluster this console manages">
-                    <Suspense fallback=|| "…">
-                        {move || frame.get().map(|f| match f {
-                            Ok(f) => f.cluster,
-                            Err(_) => "no cluster".to_owned(),
-                        })}
-                    </Suspense>
-                </span>
-                <Suspense fallback=|| ()>
-                    {move || frame.get().and_then(|f| f.ok()).and_then(|f| f.user).map(|user| view! {
-                        <span class="user" title="Signed in as this Kubernetes user">{user}</span>
-                        // A plain form: signing out works before the page is interactive.
-                        <form class="sign-out" method="post" action="/logout">
-                            <button type="submit" class="quiet">"Sign out"</button>
-                        </form>
+                <Suspense fallback=|| view! { <span class="cluster">"…"</span> }>
+                    {move || frame.get().map(|f| {
+                        let (cluster, user) = match f {
+                            Ok(f) => (f.cluster, f.user),
+                            Err(_) => ("no cluster".to_owned(), None),
+                        };
+                        view! {
+                            <span class="cluster" title="The Kubernetes cluster this console manages">{cluster}</span>
+                            {user.map(|user| view! {
+                                <span class="user" title="Signed in as this Kubernetes user">{user}</span>
+                                // A plain form: signing out works before the page is interactive.
+                                <form class="sign-out" method="post" action="/logout">
+                                    <button type="submit" class="quiet">"Sign out"</button>
+                                </form>
+                            })}
+                        }
                     })}
                 </Suspense>
                 <ThemeToggle/>

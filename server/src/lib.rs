@@ -45,6 +45,24 @@ fn forever<B>(res: &axum::http::Response<B>) -> Option<HeaderValue> {
     res.status().is_success().then(|| HeaderValue::from_static("public, max-age=31536000, immutable"))
 }
 
+/// The policy of HTML that is not a console page (the sign-in page, errors): no script at all.
+const STRICT_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+    object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Headers every response carries; HTML without a Content-Security-Policy of its own (the pages
+/// set theirs, with the nonce of their inline scripts) gets the strict one.
+async fn security_headers(mut r: axum::response::Response) -> axum::response::Response {
+    let h = r.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    let html = h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("text/html"));
+    if html && !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(STRICT_POLICY));
+    }
+    r
+}
+
 /// The whole application without authentication (the console's own identity for every
 /// request; for loopback).
 pub fn router(options: LeptosOptions, api: api::ApiState) -> Router {
@@ -71,6 +89,11 @@ pub fn router_with_auth(options: LeptosOptions, api: api::ApiState, auth: auth::
         .with_state(options)
         // Who each request comes from, before any route sees it.
         .layer(axum::middleware::from_fn_with_state(auth, auth::identify))
+        // A cross-site POST, PUT, PATCH or DELETE is refused on every route, present and
+        // future: the REST API and the pages' server functions (which a cross-site <form>
+        // could otherwise send without a preflight) alike.
+        .layer(tower_http::csrf::CsrfLayer::new())
+        .layer(axum::middleware::map_response(security_headers))
         // The WebAssembly is about a third of its size with brotli.
         .layer(CompressionLayer::new())
         // Every request gets an ID (or keeps the caller's `x-request-id`), in its tracing span

@@ -39,6 +39,9 @@ struct Args {
     /// too; in a pod, the in-cluster configuration is used).
     #[arg(long, conflicts_with = "embedded")]
     kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use (default: its current context).
+    #[arg(long, env = "SIDECAR_CONSOLE_CONTEXT", conflicts_with = "embedded")]
+    context: Option<String>,
     /// Use the embedded cluster even when `KUBECONFIG` is set or in a pod.
     #[arg(long)]
     embedded: bool,
@@ -240,8 +243,19 @@ async fn connect(
     let external = match given_kubeconfig(args, embedded_kubeconfig) {
         Some(path) => {
             let kc = kube::config::Kubeconfig::read_from(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let context = kc.current_context.clone().unwrap_or_else(|| path.display().to_string());
-            let config = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+            if let Some(want) = &args.context {
+                if !kc.contexts.iter().any(|c| &c.name == want) {
+                    let known: Vec<&str> = kc.contexts.iter().map(|c| c.name.as_str()).collect();
+                    return Err(format!("{}: no context \"{want}\" (it has: {})", path.display(), known.join(", ")));
+                }
+            }
+            let context = args
+                .context
+                .clone()
+                .or_else(|| kc.current_context.clone())
+                .unwrap_or_else(|| path.display().to_string());
+            let options = kube::config::KubeConfigOptions { context: args.context.clone(), ..Default::default() };
+            let config = kube::Config::from_custom_kubeconfig(kc, &options)
                 .await
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             Some((config, format!("the cluster of {}", path.display()), context))

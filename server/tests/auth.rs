@@ -59,6 +59,10 @@ struct Setup {
 }
 
 async fn console() -> Setup {
+    console_with(server::auth::Mode::Token, vec![]).await
+}
+
+async fn console_with(mode: server::auth::Mode, trusted: Vec<server::auth::Cidr>) -> Setup {
     let kubectl = Kubectl::temporary();
     let tokens = emulator::auth::Tokens::parse(TOKENS, "tokens.csv").expect("tokens");
     let options = server::embedded::Options {
@@ -72,7 +76,7 @@ async fn console() -> Setup {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let connect = cluster.connect();
-    let auth = server::auth::Auth::new(server::auth::Mode::Token, addr, vec![], Some(connect.clone())).expect("auth");
+    let auth = server::auth::Auth::new(mode, addr, trusted, Some(connect.clone())).expect("auth");
     let site = std::env::temp_dir().join("sidecar-console-test-site");
     let console = server::api::ApiState::new(cluster.client.clone(), "embedded demo cluster").with_connect(connect);
     let app = server::router_with_auth(server::leptos_options(&site, addr), console, auth);
@@ -323,4 +327,37 @@ fn auth_none_refuses_to_start_on_an_address_others_can_reach() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--auth none lets everyone who reaches the console act with its own Kubernetes credentials, so it is allowed only on a loopback address, not 0.0.0.0:0"), "{err}");
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_named_user_is_impersonated_and_others_cannot_name_one() {
+    let trusted = vec!["127.0.0.1/32".parse().expect("cidr")];
+    let c = console_with(server::auth::Mode::Proxy, trusted).await;
+    let as_user = |user: &str, groups: Option<&str>| {
+        let mut r = c.http.get(format!("{}/api/v1/pipelines", c.base)).header("X-Forwarded-User", user);
+        if let Some(g) = groups {
+            r = r.header("X-Forwarded-Groups", g);
+        }
+        r.send()
+    };
+    // The console impersonates alice: Kubernetes applies her rights (logging only).
+    let list: Value = as_user("alice", None).await.expect("get").json().await.expect("json");
+    let namespaces: Vec<&str> = list.as_array().expect("list").iter().filter_map(|p| p["namespace"].as_str()).collect();
+    assert!(!namespaces.is_empty() && namespaces.iter().all(|ns| *ns == "logging"), "{list}");
+    let r = as_user("nobody-bound", None).await.expect("get");
+    assert_eq!(r.status(), 403, "a user with no rights gets Kubernetes' refusal, not the console's rights");
+    // Without the proxy's header there is no identity.
+    let r = c.http.get(format!("{}/api/v1/pipelines", c.base)).send().await.expect("get");
+    assert_eq!(r.status(), 401);
+
+    // From an address that is not the proxy, the same header is not believed.
+    let elsewhere = console_with(server::auth::Mode::Proxy, vec!["10.0.0.0/8".parse().expect("cidr")]).await;
+    let r = elsewhere
+        .http
+        .get(format!("{}/api/v1/pipelines", elsewhere.base))
+        .header("X-Forwarded-User", "alice")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status(), 401);
 }

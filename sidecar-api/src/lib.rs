@@ -422,6 +422,40 @@ pub struct PipelineState {
     pub sidecars: Vec<SidecarView>,
     /// Its status, replicas and rollout.
     pub status: PipelineStatus,
+    /// What the caller may do with it.
+    #[serde(default)]
+    pub rights: Rights,
+}
+
+/// Whether the caller may do one thing, and if not, why (from their access review).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Right {
+    /// Whether Kubernetes allows it.
+    pub allowed: bool,
+    /// Why not, in a sentence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Default for Right {
+    fn default() -> Self {
+        Right { allowed: true, reason: None }
+    }
+}
+
+/// What the caller may do with a pipeline, as Kubernetes answers their access reviews: the
+/// console shows what they may not do disabled, with the reason.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Rights {
+    /// Add, change and delete its sidecars (`update` of the Pipeline).
+    pub change: Right,
+    /// List the ConfigMaps of its namespace (the editor's picker).
+    pub config_maps: Right,
+    /// Read its pods' logs (`get` of `pods/log`).
+    pub logs: Right,
 }
 
 /// How grave a finding of a diagnosis is.
@@ -481,6 +515,9 @@ pub struct SidecarState {
     pub events: Vec<SidecarEvent>,
     /// What is the matter, in plain words; empty when nothing is.
     pub diagnosis: Vec<Diagnosis>,
+    /// What the caller may do with its pipeline.
+    #[serde(default)]
+    pub rights: Rights,
 }
 
 /// One field problem in an [`ErrorBody`].

@@ -62,6 +62,7 @@ type Answers = HashMap<(String, String, String, String), (bool, Instant)>;
 impl Access {
     /// Whether the caller of `client` may `verb` `resource` (of API `group`) in `namespace`
     /// (empty: every namespace). A review that fails counts as "no".
+    /// A `resource` may name a subresource: `pods/log`.
     pub async fn may(&self, client: &Client, verb: &str, group: &str, resource: &str, namespace: &str) -> bool {
         let key = (verb.to_owned(), group.to_owned(), resource.to_owned(), namespace.to_owned());
         if let Some((allowed, at)) = self.lock().get(&key) {
@@ -74,7 +75,8 @@ impl Access {
                 resource_attributes: Some(ResourceAttributes {
                     verb: Some(verb.to_owned()),
                     group: Some(group.to_owned()),
-                    resource: Some(resource.to_owned()),
+                    resource: Some(resource.split('/').next().unwrap_or(resource).to_owned()),
+                    subresource: resource.split_once('/').map(|(_, sub)| sub.to_owned()),
                     namespace: (!namespace.is_empty()).then(|| namespace.to_owned()),
                     ..ResourceAttributes::default()
                 }),

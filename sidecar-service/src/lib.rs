@@ -205,6 +205,27 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// What the caller may do with the pipelines of `namespace`.
+    pub async fn rights(&self, namespace: &str) -> sidecar_api::Rights {
+        let right = |allowed: bool, what: &str| sidecar_api::Right {
+            allowed,
+            reason: (!allowed).then(|| format!("Kubernetes does not allow you to {what} in namespace \"{namespace}\"")),
+        };
+        let (change, config_maps, logs) = match (&self.access, self.trusted) {
+            (Some(a), false) => (
+                a.may(&self.client, "update", PIPELINES.0, PIPELINES.1, namespace).await,
+                a.may(&self.client, "list", "", "configmaps", namespace).await,
+                a.may(&self.client, "get", "", "pods/log", namespace).await,
+            ),
+            _ => (true, true, true),
+        };
+        sidecar_api::Rights {
+            change: right(change, "change pipelines (update pipelines.core.calyptia.com)"),
+            config_maps: right(config_maps, "list ConfigMaps"),
+            logs: right(logs, "read logs (get pods/log)"),
+        }
+    }
+
     /// The console itself, with `client`.
     pub fn console(client: Client) -> Self {
         Caller { client, trusted: true, access: None }
@@ -350,12 +371,20 @@ impl Sidecars {
             // Bound in some namespaces only: the pipelines of those (as the console's pages
             // show them), not a refusal of everything.
             Err(kube::Error::Api(e)) if e.code == 403 && namespace.is_none() => {
-                let known = self.cache.as_ref().and_then(cache::Cache::namespaces).ok_or(kube::Error::Api(e))?;
-                let mut items = Vec::new();
+                let known = self.cache.as_ref().and_then(cache::Cache::namespaces).unwrap_or_default();
+                let mut readable = Vec::new();
                 for ns in known {
                     if caller.may_read("list", PIPELINES.0, PIPELINES.1, &ns).await {
-                        items.extend(pipelines(&caller.client, Some(&ns)).list(&ListParams::default()).await?.items);
+                        readable.push(ns);
                     }
+                }
+                // Bound nowhere: Kubernetes' refusal stands.
+                if readable.is_empty() {
+                    return Err(kube::Error::Api(e).into());
+                }
+                let mut items = Vec::new();
+                for ns in readable {
+                    items.extend(pipelines(&caller.client, Some(&ns)).list(&ListParams::default()).await?.items);
                 }
                 items
             }

@@ -175,6 +175,10 @@ impl Sidecars {
             }
             _ => None,
         };
+        // Bound nowhere: Kubernetes' refusal, not an empty listing.
+        if readable.as_ref().is_some_and(|mine| mine.is_empty()) {
+            pipelines(&caller.client, None).list(&ListParams::default().limit(1)).await?;
+        }
         let cached = match &self.cache {
             Some(cache) => {
                 let allowed = |ns: &str| readable.as_ref().is_none_or(|mine| mine.contains(ns));
@@ -233,7 +237,8 @@ impl Sidecars {
         view.health = health(&p, &pods);
         let sidecars = idents(&p).iter().map(|i| self.view(&p, i, &pods)).collect();
         let status = pipeline_status(&p, &view, &pods);
-        Ok(PipelineState { pipeline: view, sidecars, status })
+        let rights = caller.rights(namespace).await;
+        Ok(PipelineState { pipeline: view, sidecars, status, rights })
     }
 
     /// Sidecar `id` with its pipeline, its state in each replica, its events and a diagnosis.
@@ -259,7 +264,8 @@ impl Sidecars {
             }
         }
         let diagnosis = super::diagnose::diagnose(&sidecar, &replicas, &events, &tail);
-        Ok(SidecarState { pipeline, sidecar, replicas, events, diagnosis })
+        let rights = caller.rights(&r.namespace).await;
+        Ok(SidecarState { pipeline, sidecar, replicas, events, diagnosis, rights })
     }
 
     /// The events about pipeline `namespace/name`'s pods, newest first.

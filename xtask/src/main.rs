@@ -325,6 +325,21 @@ fn run_tests(ws: &Workspace) -> Result<()> {
         &site,
         &["--pipeline-crd".as_ref(), crd.as_os_str(), "--write-kubeconfig".as_ref(), calyptia_kubeconfig.as_os_str()],
     )?;
+    // A third signs users in with their own tokens, on a cluster that authorizes with RBAC.
+    let tokens = ws.end2end().join("fixtures/tokens.csv");
+    let auth_kubeconfig = ws.target.join("e2e-auth.kubeconfig");
+    let (signed, signed_addr) = start_console(
+        &bin,
+        &site,
+        &[
+            "--auth".as_ref(),
+            "token".as_ref(),
+            "--token-auth-file".as_ref(),
+            tokens.as_os_str(),
+            "--write-kubeconfig".as_ref(),
+            auth_kubeconfig.as_os_str(),
+        ],
+    )?;
     step("playwright test");
     let result = status(
         Command::new("npx")
@@ -332,11 +347,14 @@ fn run_tests(ws: &Workspace) -> Result<()> {
             .current_dir(ws.end2end())
             .env("BASE_URL", format!("http://{addr}"))
             .env("CALYPTIA_BASE_URL", format!("http://{calyptia_addr}"))
+            .env("AUTH_BASE_URL", format!("http://{signed_addr}"))
             .env("E2E_KUBECONFIG", &kubeconfig)
-            .env("CALYPTIA_KUBECONFIG", &calyptia_kubeconfig),
+            .env("CALYPTIA_KUBECONFIG", &calyptia_kubeconfig)
+            .env("AUTH_KUBECONFIG", &auth_kubeconfig),
     );
     drop(server);
     drop(calyptia);
+    drop(signed);
     result
 }
 

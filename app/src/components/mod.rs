@@ -8,6 +8,7 @@ pub mod guard;
 pub mod live;
 pub mod load;
 pub mod logs;
+pub mod rights;
 pub mod storage;
 pub mod tabs;
 pub mod theme;

@@ -8,6 +8,7 @@ use crate::components::dialog::{DeleteDialog, DeleteTarget};
 use crate::components::live::{follow, Live};
 use crate::components::load::{capitalize, Failure, Loading};
 use crate::components::logs::LogViewer;
+use crate::components::rights::{Forbidden, WhyNot};
 use crate::components::tabs::{Tab, TabList, TabPanel};
 use crate::components::time::Age;
 use leptos::either::{Either, EitherOf3};
@@ -133,9 +134,14 @@ fn Pipeline(initial: PipelineState) -> impl IntoView {
             "logs" => {
                 let pods =
                     Signal::derive(move || state.with(|s| s.status.replicas.iter().map(|r| r.name.clone()).collect()));
+                let logs = state.with(|s| s.rights.logs.clone());
                 EitherOf3::B(view! {
                     <h2 class="sr-only">"Logs"</h2>
-                    <LogViewer endpoint=format!("/api/v1/pipelines/{ns}/{name}/logs") replicas=pods of=format!("pipeline {name}")/>
+                    {if logs.allowed {
+                        Either::Left(view! { <LogViewer endpoint=format!("/api/v1/pipelines/{ns}/{name}/logs") replicas=pods of=format!("pipeline {name}")/> })
+                    } else {
+                        Either::Right(view! { <WhyNot right=logs/> })
+                    }}
                 })
             }
             _ => {
@@ -196,11 +202,12 @@ fn SidecarsTab(
         move || {
             let s = state.get();
             let replicas = s.pipeline.replicas.max(0) as usize;
+            let change = s.rights.change.clone();
             if s.sidecars.is_empty() {
                 return Either::Left(view! {
                     <div class="empty-state">
                         <p><strong>"This pipeline has no sidecars yet."</strong></p>
-                        <p>
+                        <p hidden=!change.allowed>
                             "Add the first one with " <a href=format!("/pipelines/{namespace}/{name}/sidecars/new")>"Add sidecar"</a>
                             ", or from the command line: "
                             <code>{format!("sidecarctl create sidecar --pipeline {namespace}/{name} --spec my-sidecar.json")}</code>
@@ -247,15 +254,24 @@ fn SidecarsTab(
                             </td>
                             <td data-label="Age"><Age at=sc.created_at.clone()/></td>
                             <td class="actions inline" data-label="Actions">
-                                <a href=format!("{page}?tab=form") class="button secondary small" aria-label=format!("Edit {}", sc.name)>"Edit"</a>
-                                <button
-                                    type="button"
-                                    class="button danger small"
-                                    aria-label=format!("Delete {}", sc.name)
-                                    on:click=move |_| target.set(Some(t.clone()))
-                                >
-                                    "Delete"
-                                </button>
+                                {if change.allowed {
+                                    Either::Left(view! {
+                                        <a href=format!("{page}?tab=form") class="button secondary small" aria-label=format!("Edit {}", sc.name)>"Edit"</a>
+                                        <button
+                                            type="button"
+                                            class="button danger small"
+                                            aria-label=format!("Delete {}", sc.name)
+                                            on:click=move |_| target.set(Some(t.clone()))
+                                        >
+                                            "Delete"
+                                        </button>
+                                    })
+                                } else {
+                                    Either::Right(view! {
+                                        <Forbidden right=change.clone() label=format!("Edit {}", sc.name) text="Edit" class="secondary small"/>
+                                        <Forbidden right=change.clone() label=format!("Delete {}", sc.name) text="Delete" class="danger small"/>
+                                    })
+                                }}
                             </td>
                         </tr>
                     }
@@ -295,7 +311,19 @@ fn SidecarsTab(
     };
     view! {
         <h2 class="sr-only">"Sidecars"</h2>
-        <div class="toolbar"><a href=add class="button">"Add sidecar"</a></div>
+        {move || {
+            let change = state.with(|s| s.rights.change.clone());
+            if change.allowed {
+                Either::Left(view! { <div class="toolbar"><a href=add.clone() class="button">"Add sidecar"</a></div> })
+            } else {
+                Either::Right(view! {
+                    <div class="toolbar">
+                        <Forbidden right=change.clone() label="Add sidecar".to_owned() text="Add sidecar"/>
+                        <WhyNot right=change/>
+                    </div>
+                })
+            }
+        }}
         {rollout}
         {rows}
     }

@@ -9,6 +9,7 @@ use crate::components::dialog::{DeleteDialog, DeleteTarget};
 use crate::components::live::follow;
 use crate::components::load::{capitalize, Failure, Loading};
 use crate::components::logs::LogViewer;
+use crate::components::rights::{Forbidden, WhyNot};
 use crate::components::tabs::{Tab, TabList, TabPanel};
 use crate::components::time::Age;
 use crate::pages::editor::SidecarEditor;
@@ -217,11 +218,26 @@ fn Sidecar(initial: SidecarState) -> impl IntoView {
                     }}
                     " · " {move || state.with(|s| format!("{}/{} ready", s.sidecar.status.ready, s.sidecar.status.replicas))}
                 </p>
-                <div class="toolbar">
-                    <a class="button" href=format!("{base}?tab=form") aria-label=format!("Edit {name}")>"Edit"</a>
-                    <button type="button" class="button danger" on:click=ask_delete disabled=move || deleted.get()
-                        aria-label=format!("Delete {name}")>"Delete"</button>
-                </div>
+                {let (base, name) = (base.clone(), name.clone()); move || {
+                    let change = state.with(|s| s.rights.change.clone());
+                    if change.allowed {
+                        Either::Left(view! {
+                            <div class="toolbar">
+                                <a class="button" href=format!("{base}?tab=form") aria-label=format!("Edit {name}")>"Edit"</a>
+                                <button type="button" class="button danger" on:click=ask_delete disabled=move || deleted.get()
+                                    aria-label=format!("Delete {name}")>"Delete"</button>
+                            </div>
+                        })
+                    } else {
+                        Either::Right(view! {
+                            <div class="toolbar">
+                                <Forbidden right=change.clone() label=format!("Edit {name}") text="Edit"/>
+                                <Forbidden right=change.clone() label=format!("Delete {name}") text="Delete" class="danger"/>
+                                <WhyNot right=change/>
+                            </div>
+                        })
+                    }
+                }}
             </div>
             {move || state.with(|s| (!s.sidecar.problems.is_empty()).then(|| view! {
                 <div class="alert" role="alert">
@@ -466,6 +482,13 @@ fn Troubleshoot(state: RwSignal<SidecarState>, id: String, name: String) -> impl
         <h2>"Events"</h2>
         {events}
         <h2>"Logs"</h2>
-        <LogViewer endpoint=format!("/api/v1/sidecars/{id}/logs") replicas=pods of=format!("sidecar {name}")/>
+        {move || {
+            let logs = state.with(|s| s.rights.logs.clone());
+            if logs.allowed {
+                Either::Left(view! { <LogViewer endpoint=format!("/api/v1/sidecars/{id}/logs") replicas=pods of=format!("sidecar {name}")/> })
+            } else {
+                Either::Right(view! { <WhyNot right=logs/> })
+            }
+        }}
     }
 }

@@ -14,6 +14,7 @@ use crate::components::crumbs::PipelineCrumbs;
 use crate::components::guard::{confirm, guard_unsaved};
 use crate::components::live::follow;
 use crate::components::load::{capitalize, Failure, Loading};
+use crate::components::rights::WhyNot;
 use crate::components::storage;
 use crate::components::tabs::{Tab, TabList, TabPanel};
 use crate::error::ConsoleError;
@@ -272,8 +273,14 @@ fn Editor(start: EditorSeed) -> impl IntoView {
             view! { <form::SidecarForm draft config_maps=cms.clone() namespace=cm_ns.clone() offers=offers.clone()/> },
         ),
     };
-    let valid = Memo::new(move |_| checked.with(Checked::is_valid));
+    let change = start.rights.change.clone();
+    let allowed = change.allowed;
+    let not_allowed = change.reason.clone().unwrap_or_default();
+    let valid = Memo::new(move |_| allowed && checked.with(Checked::is_valid));
     let reason = move || {
+        if !allowed {
+            return not_allowed.clone();
+        }
         checked.with(|c| match (&c.json, c.problems.len()) {
             (Err(_), _) => "The JSON does not parse; fix it on the JSON tab first.".to_owned(),
             (_, 0) => String::new(),
@@ -317,6 +324,7 @@ fn Editor(start: EditorSeed) -> impl IntoView {
                         " Applying your draft cannot succeed; it stays in this browser until you discard it."</p>
                 }),
             })}
+            <WhyNot right=change/>
             {presets}
             {move || blocked.get().then(|| view! {
                 <p class="alert" role="alert">{checked.with(|c| c.problems.first().map(|p|
