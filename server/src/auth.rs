@@ -244,6 +244,9 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 fn public(path: &str) -> bool {
     path == "/login"
         || path == "/logout"
+        || path == "/healthz"
+        || path == "/readyz"
+        || path == "/metrics"
         || path == "/favicon.svg"
         || path.starts_with("/pkg/")
         || path.starts_with("/monaco/")

@@ -98,7 +98,8 @@ pub async fn start(options: &Options) -> Result<Embedded, EmbeddedError> {
     install_crd(&emulator, options.pipeline_crd.clone().unwrap_or_else(operator::crd::crd_json))?;
     seed_demo(&emulator)?;
     // The console and the operator are the cluster's own components: members of system:masters.
-    let client = kube::Client::new(emulator.admin_router(), "default");
+    let counted = tower::ServiceBuilder::new().map_result(crate::ops::count_call).service(emulator.admin_router());
+    let client = kube::Client::new(counted, "default");
     if options.operator {
         tokio::spawn(operator::run(client.clone()));
     }

@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 mod demo;
 pub mod embedded;
+pub mod ops;
 
 use axum::body::Body;
 use axum::http::Request;
@@ -45,6 +46,25 @@ fn forever<B>(res: &axum::http::Response<B>) -> Option<HeaderValue> {
     res.status().is_success().then(|| HeaderValue::from_static("public, max-age=31536000, immutable"))
 }
 
+/// A URI for the logs: query values whose names speak of credentials are left out (nobody
+/// should send a token in a URL, but whoever does must not find it in the logs).
+fn redacted(uri: &axum::http::Uri) -> String {
+    let Some(query) = uri.query() else { return uri.path().to_owned() };
+    let secret = |k: &str| {
+        let k = k.to_ascii_lowercase();
+        ["token", "auth", "pass", "secret", "key", "session", "cookie", "credential"].iter().any(|w| k.contains(w))
+    };
+    let parts: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if secret(k) => format!("{k}=REDACTED"),
+            None if secret(pair) => "REDACTED".to_owned(),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{}?{}", uri.path(), parts.join("&"))
+}
+
 /// The policy of HTML that is not a console page (the sign-in page, errors): no script at all.
 const STRICT_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
@@ -82,10 +102,15 @@ pub fn router_with_auth(options: LeptosOptions, api: api::ApiState, auth: auth::
         .route("/", axum::routing::get(|| async { axum::response::Redirect::to("/pipelines") }))
         .route("/login", axum::routing::get(auth::login_page).post(auth::login).with_state(auth.clone()))
         .route("/logout", axum::routing::post(auth::logout).with_state(auth.clone()))
+        .route("/healthz", axum::routing::get(ops::healthz))
+        .route("/readyz", axum::routing::get(ops::readyz).with_state(api.clone()))
+        .route("/metrics", axum::routing::get(ops::metrics).with_state(api.clone()))
         .nest("/api/v1", api::router(api))
         .nest_service("/monaco", monaco(&options))
         .leptos_routes_with_context(&options, routes, context.clone(), move || app::shell(shell_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context(context, app::shell))
+        // Counted per route (inside the router, where the route's pattern is known).
+        .layer(axum::middleware::from_fn(ops::track))
         .with_state(options)
         // Who each request comes from, before any route sees it.
         .layer(axum::middleware::from_fn_with_state(auth, auth::identify))
@@ -101,7 +126,21 @@ pub fn router_with_auth(options: LeptosOptions, api: api::ApiState, auth: auth::
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-            tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
+            tracing::info_span!("request", method = %req.method(), uri = %redacted(req.uri()), request_id = %id)
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn credentials_in_a_query_never_reach_the_logs() {
+        let uri: axum::http::Uri =
+            "/api/v1/pipelines?namespace=logging&access_token=abc&Token=x&q=web".parse().unwrap();
+        assert_eq!(
+            super::redacted(&uri),
+            "/api/v1/pipelines?namespace=logging&access_token=REDACTED&Token=REDACTED&q=web"
+        );
+        assert_eq!(super::redacted(&"/pipelines".parse().unwrap()), "/pipelines");
+    }
 }

@@ -65,6 +65,24 @@ struct Args {
     /// With `--auth proxy`: the addresses (CIDRs) whose `X-Forwarded-User` is believed.
     #[arg(long, env = "SIDECAR_CONSOLE_TRUSTED_PROXY", value_delimiter = ',')]
     trusted_proxy: Vec<String>,
+    /// Serve HTTPS with this certificate chain (PEM); needs `--tls-key`.
+    #[arg(long, env = "SIDECAR_CONSOLE_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `--tls-cert`.
+    #[arg(long, env = "SIDECAR_CONSOLE_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Log lines as text, or as one JSON object each.
+    #[arg(long, value_enum, env = "SIDECAR_CONSOLE_LOG_FORMAT", default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// Whether the console runs the Pipeline operator.
@@ -299,7 +317,11 @@ async fn connect(
         return Ok((cluster.client, "embedded demo cluster".to_owned(), connect));
     };
     let connect = server::embedded::connect_with(config.clone());
-    let client = kube::Client::try_from(config).map_err(|e| format!("{label}: {e}"))?;
+    let counted = tower::util::MapResultLayer::new(server::ops::count_call);
+    let client = kube::client::ClientBuilder::try_from(config)
+        .map_err(|e| format!("{label}: {e}"))?
+        .with_layer(&counted)
+        .build();
     tracing::info!(cluster = %label, "managing an existing cluster");
     println!("Managing {label}");
     let run = match args.operator {
@@ -326,10 +348,13 @@ async fn connect(
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .init();
     let args = Args::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Log lines go to stderr; stdout keeps the few lines printed for the person who started it.
+    match args.log_format {
+        LogFormat::Text => tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).init(),
+        LogFormat::Json => tracing_subscriber::fmt().json().with_writer(std::io::stderr).with_env_filter(filter).init(),
+    }
     match &args.command {
         Some(Command::Emulator { listen, kubeconfig, data_dir, no_cluster, token_auth_file }) => {
             let run = async {
@@ -383,20 +408,43 @@ async fn main() -> ExitCode {
         );
     }
     let options = server::leptos_options(&args.site_root, args.listen);
-    let auth = auth.with_connect(connect.clone());
+    let mut auth = auth.with_connect(connect.clone());
+    auth.secure = args.tls_cert.is_some();
     let console = server::api::ApiState::new(cluster, cluster_name).with_connect(connect);
     let app = server::router_with_auth(options, console, auth);
-    let listener = match tokio::net::TcpListener::bind(args.listen).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("error: cannot listen on {}: {e}", args.listen);
-            return ExitCode::FAILURE;
-        }
-    };
-    println!("Sidecar Console listening on http://{}", args.listen);
     // The peer's address decides whether a proxy's X-Forwarded-User is believed.
     let app = app.into_make_service_with_connect_info::<SocketAddr>();
-    match axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await {
+    let served = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let config = match axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: cannot use {} and {} for TLS: {e}", cert.display(), key.display());
+                    return ExitCode::FAILURE;
+                }
+            };
+            let handle = axum_server::Handle::new();
+            let stopping = handle.clone();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                stopping.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+            });
+            println!("Sidecar Console listening on https://{}", args.listen);
+            axum_server::bind_rustls(args.listen, config).handle(handle).serve(app).await
+        }
+        _ => {
+            let listener = match tokio::net::TcpListener::bind(args.listen).await {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("error: cannot listen on {}: {e}", args.listen);
+                    return ExitCode::FAILURE;
+                }
+            };
+            println!("Sidecar Console listening on http://{}", args.listen);
+            axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+        }
+    };
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: server failed: {e}");

@@ -34,6 +34,8 @@ pub struct Cache {
     stores: Arc<RwLock<Stores>>,
     pipelines_ready: Arc<AtomicBool>,
     pods_ready: Arc<AtomicBool>,
+    /// How many times the watches (re)started with a full list.
+    restarts: Arc<std::sync::atomic::AtomicU64>,
     /// Pipelines as our writes left them, until the watch shows that version (or a later one).
     written: Arc<Mutex<HashMap<PipelineKey, String>>>,
     changes: broadcast::Sender<PipelineKey>,
@@ -52,12 +54,24 @@ fn lock_write(s: &RwLock<Stores>) -> std::sync::RwLockWriteGuard<'_, Stores> {
 }
 
 impl Cache {
+    /// Whether both watches have listed everything once (the console is ready).
+    pub fn synced(&self) -> bool {
+        self.pipelines_ready.load(Ordering::Acquire) && self.pods_ready.load(Ordering::Acquire)
+    }
+
+    /// How many times the watches (re)started with a full list: twice at start, one more per
+    /// restart after an error or an expired resource version.
+    pub fn restarts(&self) -> u64 {
+        self.restarts.load(Ordering::Relaxed)
+    }
+
     /// Starts the watches with the console's own `client`; the Pipelines' also feeds `index`.
     pub fn follow(client: &Client, resource: ApiResource, index: Index) -> Self {
         let (changes, _) = broadcast::channel(1024);
         let cache = Cache {
             stores: Arc::default(),
             pipelines_ready: Arc::default(),
+            restarts: Arc::default(),
             pods_ready: Arc::default(),
             written: Arc::default(),
             changes,
@@ -99,7 +113,10 @@ impl Cache {
         fresh: &mut Option<BTreeMap<PipelineKey, Arc<DynamicObject>>>,
     ) {
         match event {
-            Event::Init => *fresh = Some(BTreeMap::new()),
+            Event::Init => {
+                self.restarts.fetch_add(1, Ordering::Relaxed);
+                *fresh = Some(BTreeMap::new());
+            }
             Event::InitApply(p) => {
                 fresh.get_or_insert_with(BTreeMap::new).insert(key_of_pipeline(&p), Arc::new(p));
             }
@@ -132,7 +149,10 @@ impl Cache {
 
     fn pod_event(&self, event: Event<Pod>, fresh: &mut Option<PodsByPipeline>) {
         match event {
-            Event::Init => *fresh = Some(HashMap::new()),
+            Event::Init => {
+                self.restarts.fetch_add(1, Ordering::Relaxed);
+                *fresh = Some(HashMap::new());
+            }
             Event::InitApply(p) => {
                 if let Some(key) = key_of_pod(&p) {
                     fresh.get_or_insert_with(HashMap::new).entry(key).or_default().insert(p.name_any(), Arc::new(p));

@@ -341,6 +341,12 @@ impl Sidecars {
         Sidecars { index, cache: Some(cache), schema, ..Sidecars::default() }
     }
 
+    /// The watch cache's state: whether it has synced, and how many times its watches
+    /// (re)started. `None` without a cache.
+    pub fn cache_state(&self) -> Option<(bool, u64)> {
+        self.cache.as_ref().map(|c| (c.synced(), c.restarts()))
+    }
+
     /// What the cluster's Pipeline CRD stores of a sidecar (its item schema), once known: the
     /// editor checks drafts against it and offers only the fields it declares.
     pub fn sidecar_schema(&self) -> Option<Arc<Value>> {

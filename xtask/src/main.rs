@@ -328,7 +328,8 @@ fn run_tests(ws: &Workspace) -> Result<()> {
     // A third signs users in with their own tokens, on a cluster that authorizes with RBAC.
     let tokens = ws.end2end().join("fixtures/tokens.csv");
     let auth_kubeconfig = ws.target.join("e2e-auth.kubeconfig");
-    let (signed, signed_addr) = start_console(
+    let signed_log = ws.target.join("e2e-auth.log");
+    let (signed, signed_addr) = start_console_logged(
         &bin,
         &site,
         &[
@@ -339,6 +340,7 @@ fn run_tests(ws: &Workspace) -> Result<()> {
             "--write-kubeconfig".as_ref(),
             auth_kubeconfig.as_os_str(),
         ],
+        Some(&signed_log),
     )?;
     step("playwright test");
     let result = status(
@@ -355,7 +357,23 @@ fn run_tests(ws: &Workspace) -> Result<()> {
     drop(server);
     drop(calyptia);
     drop(signed);
-    result
+    result?;
+    no_tokens_logged(&tokens, &signed_log)
+}
+
+/// Fails when a token of `tokens` (a token file) appears in `log`, the output of a whole run
+/// of the console that signed users in with them.
+fn no_tokens_logged(tokens: &Path, log: &Path) -> Result<()> {
+    step(&format!("no token in {}", log.display()));
+    let tokens = std::fs::read_to_string(tokens).map_err(|e| format!("{}: {e}", tokens.display()))?;
+    let logged = std::fs::read_to_string(log).map_err(|e| format!("{}: {e}", log.display()))?;
+    for token in tokens.lines().filter_map(|l| l.split(',').next()).filter(|t| !t.is_empty()) {
+        if let Some(line) = logged.lines().find(|l| l.contains(token)) {
+            return Err(format!("a token reached the console's log {}: {line}", log.display()));
+        }
+    }
+    println!("{} log lines, no token among them", logged.lines().count());
+    Ok(())
 }
 
 /// The browser part's figures: the site's sizes and the time to interactive, against a release
@@ -378,10 +396,26 @@ fn bench() -> Result<()> {
 /// Starts the console `bin` on a free loopback port, on an ephemeral embedded cluster; it stops
 /// when the handle is dropped.
 fn start_console(bin: &Path, site: &Path, extra: &[&std::ffi::OsStr]) -> Result<(KillOnDrop, String)> {
+    start_console_logged(bin, site, extra, None)
+}
+
+/// [`start_console`] with its output (log lines included) written to `log`.
+fn start_console_logged(
+    bin: &Path,
+    site: &Path,
+    extra: &[&std::ffi::OsStr],
+    log: Option<&Path>,
+) -> Result<(KillOnDrop, String)> {
     let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
     let addr = format!("127.0.0.1:{port}");
     step(&format!("start {} on {addr}", bin.display()));
-    let server = Command::new(bin)
+    let mut command = Command::new(bin);
+    if let Some(log) = log {
+        let file = std::fs::File::create(log).map_err(|e| format!("cannot write {}: {e}", log.display()))?;
+        let copy = file.try_clone().map_err(|e| e.to_string())?;
+        command.stdout(file).stderr(copy);
+    }
+    let server = command
         .args(["--listen", &addr, "--ephemeral", "--embedded", "--cluster-listen", "127.0.0.1:0", "--site-root"])
         .arg(site)
         .args(extra)
