@@ -7,7 +7,8 @@ use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet}
 use k8s_openapi::api::authentication::v1::{SelfSubjectReview, TokenReview};
 use k8s_openapi::api::authorization::v1::{SelfSubjectAccessReview, SelfSubjectRulesReview, SubjectAccessReview};
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Pod, Secret};
+use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Pod, Secret, Service, ServiceAccount};
+use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use serde::de::DeserializeOwned;
@@ -41,6 +42,9 @@ pub fn normalize(rt: &ResourceType, obj: &Value) -> Option<Result<(Value, Vec<St
         _ if is(rt, &ROLE_BINDINGS) => through::<RoleBinding>,
         _ if is(rt, &CLUSTER_ROLE_BINDINGS) => through::<ClusterRoleBinding>,
         _ if is(rt, &LEASES) => through::<Lease>,
+        _ if is(rt, &SERVICES) => through::<Service>,
+        _ if is(rt, &SERVICE_ACCOUNTS) => through::<ServiceAccount>,
+        _ if is(rt, &INGRESSES) => through::<Ingress>,
         _ => return None,
     };
     Some(through(obj))

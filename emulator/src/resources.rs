@@ -288,8 +288,28 @@ pub static CLUSTER_ROLE_BINDINGS: ResourceType = builtin(
 pub static LEASES: ResourceType =
     builtin("coordination.k8s.io", "v1", "leases", "lease", "Lease", "LeaseList", true, &[], false, false);
 
+/// Services.
+pub static SERVICES: ResourceType =
+    builtin("", "v1", "services", "service", "Service", "ServiceList", true, &["svc"], false, true).in_all();
+/// ServiceAccounts.
+pub static SERVICE_ACCOUNTS: ResourceType = builtin(
+    "",
+    "v1",
+    "serviceaccounts",
+    "serviceaccount",
+    "ServiceAccount",
+    "ServiceAccountList",
+    true,
+    &["sa"],
+    false,
+    false,
+);
+/// Ingresses.
+pub static INGRESSES: ResourceType =
+    builtin("networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", "IngressList", true, &["ing"], true, true);
+
 /// The built-in types.
-pub static BUILTIN: [&ResourceType; 22] = [
+pub static BUILTIN: [&ResourceType; 25] = [
     &NAMESPACES,
     &CONFIGMAPS,
     &SECRETS,
@@ -312,6 +332,9 @@ pub static BUILTIN: [&ResourceType; 22] = [
     &ROLE_BINDINGS,
     &CLUSTER_ROLE_BINDINGS,
     &LEASES,
+    &SERVICES,
+    &SERVICE_ACCOUNTS,
+    &INGRESSES,
 ];
 
 /// The fields a type can be selected by besides `metadata.name` and `metadata.namespace`

@@ -4,6 +4,7 @@
 
 pub mod controller;
 pub mod crd;
+pub mod lease;
 pub mod presence;
 pub mod render;
 

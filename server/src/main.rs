@@ -131,6 +131,9 @@ enum Command {
         /// Run even where Calyptia Core's operator is found (both would reconcile Pipelines).
         #[arg(long)]
         force: bool,
+        /// The namespace of the Lease with which replicas elect the one that reconciles.
+        #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
+        lease_namespace: String,
     },
 }
 
@@ -193,7 +196,7 @@ async fn run_emulator(
     }
 }
 
-async fn run_operator(force: bool) -> Result<(), String> {
+async fn run_operator(force: bool, lease_namespace: &str) -> Result<(), String> {
     let client = kube::Client::try_default().await.map_err(|e| format!("no cluster to run against: {e}"))?;
     let core = operator::core_operator_namespace(&client)
         .await
@@ -204,9 +207,10 @@ async fn run_operator(force: bool) -> Result<(), String> {
              not starting a second one (--force runs it anyway)"
         ));
     }
-    println!("Pipeline operator running against the current cluster");
+    println!("Pipeline operator running against the current cluster (it reconciles while it holds the Lease sidecar-console-operator in namespace \"{lease_namespace}\")");
+    let election = operator::lease::Election::new(lease_namespace);
     tokio::select! {
-        () = operator::run(client) => {}
+        () = operator::lease::run_elected(client.clone(), election, || operator::run(client.clone())) => {}
         () = shutdown_signal() => {}
     }
     Ok(())
@@ -341,7 +345,14 @@ async fn connect(
     };
     if run {
         println!("  the Pipeline operator runs in this process (--operator off to leave it out)");
-        tokio::spawn(operator::run(client.clone()));
+        // Several console replicas: the one holding the Lease reconciles.
+        let namespace = std::env::var("POD_NAMESPACE").unwrap_or_else(|_| "default".into());
+        let election = operator::lease::Election::new(&namespace);
+        let elected = client.clone();
+        tokio::spawn(async move {
+            let lead = elected.clone();
+            operator::lease::run_elected(elected, election, move || operator::run(lead.clone())).await;
+        });
     }
     Ok((client, context, connect))
 }
@@ -369,8 +380,8 @@ async fn main() -> ExitCode {
                 }
             };
         }
-        Some(Command::Operator { force }) => {
-            return match run_operator(*force).await {
+        Some(Command::Operator { force, lease_namespace }) => {
+            return match run_operator(*force, lease_namespace).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");

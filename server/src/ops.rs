@@ -142,9 +142,16 @@ pub async fn readyz(State(console): State<crate::api::ApiState>) -> Response {
         return (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {why}")).into_response();
     }
     match console.sidecars.cache_state() {
-        Some((false, _)) => {
+        // A console whose own account may not read Pipelines (token mode without the shared
+        // cache) serves every user with their own client: its cache never syncs, and need not.
+        Some((false, _)) if may_list_pipelines(client).await => {
             (StatusCode::SERVICE_UNAVAILABLE, "not ready: the watch caches have not synced yet").into_response()
         }
         _ => "ok".into_response(),
     }
+}
+
+/// Whether the console's own account may list Pipelines everywhere.
+async fn may_list_pipelines(client: &kube::Client) -> bool {
+    sidecar_service::access::Access::default().may(client, "list", "core.calyptia.com", "pipelines", "").await
 }

