@@ -106,19 +106,13 @@ impl Cidr {
     }
 }
 
-struct Session {
-    token: String,
-    user: String,
-    expires: Instant,
-}
-
 /// The authentication of a running console. Cheap to clone.
 #[derive(Clone)]
 pub struct Auth {
     /// The mode.
     pub mode: Mode,
     trusted: Arc<Vec<Cidr>>,
-    sessions: Arc<Mutex<HashMap<String, Session>>>,
+    sessions: crate::sessions::Sessions,
     attempts: Arc<Mutex<HashMap<IpAddr, Vec<Instant>>>>,
     connect: Option<Connect>,
     /// Whether cookies get `Secure` (the console is served over TLS).
@@ -143,7 +137,7 @@ impl Auth {
         Ok(Auth {
             mode,
             trusted: Arc::new(trusted),
-            sessions: Arc::default(),
+            sessions: crate::sessions::Sessions::default(),
             attempts: Arc::default(),
             connect,
             secure: false,
@@ -161,7 +155,7 @@ impl Auth {
         Auth {
             mode: Mode::None,
             trusted: Arc::default(),
-            sessions: Arc::default(),
+            sessions: crate::sessions::Sessions::default(),
             attempts: Arc::default(),
             connect: None,
             secure: false,
@@ -169,9 +163,13 @@ impl Auth {
     }
 
     fn session(&self, id: &str) -> Option<(String, String)> {
-        let mut sessions = self.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        sessions.retain(|_, s| s.expires > Instant::now());
-        sessions.get(id).map(|s| (s.token.clone(), s.user.clone()))
+        self.sessions.get(id)
+    }
+
+    /// The same, keeping sessions in sealed cookies that every replica sharing `secret` opens.
+    pub fn with_session_key(mut self, secret: &[u8]) -> Self {
+        self.sessions = crate::sessions::Sessions::sealed(secret);
+        self
     }
 
     /// The identity of a request (and, for a session, the user's name).
@@ -375,11 +373,7 @@ pub async fn login(State(auth): State<Auth>, req: Request) -> Response {
         Ok(user) => user,
         Err((code, why)) => return (code, Html(page(&next, Some(&why)))).into_response(),
     };
-    let id = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-    auth.sessions
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .insert(id.clone(), Session { token, user: user.clone(), expires: Instant::now() + SESSION_LIFETIME });
+    let id = auth.sessions.open(token, user.clone(), SESSION_LIFETIME);
     tracing::info!(user, "signed in");
     let secure = if secure_request { "; Secure" } else { "" };
     let cookie =
@@ -413,7 +407,7 @@ async fn review(auth: &Auth, token: &str) -> Result<String, (StatusCode, String)
 /// `POST /logout`: ends the session.
 pub async fn logout(State(auth): State<Auth>, headers: HeaderMap) -> Response {
     if let Some(id) = cookie(&headers, COOKIE) {
-        auth.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&id);
+        auth.sessions.end(&id);
     }
     let mut r = Redirect::to("/login").into_response();
     let expired = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");

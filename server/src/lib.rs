@@ -6,6 +6,7 @@ pub mod auth;
 mod demo;
 pub mod embedded;
 pub mod ops;
+pub mod sessions;
 
 use axum::body::Body;
 use axum::http::Request;

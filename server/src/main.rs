@@ -71,6 +71,11 @@ struct Args {
     /// The private key (PEM) of `--tls-cert`.
     #[arg(long, env = "SIDECAR_CONSOLE_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// With `--auth token` and several replicas: a file whose contents (any secret, the same
+    /// for every replica) seal sign-in sessions into their cookies, so that any replica serves
+    /// them. Without it sessions are kept in this process.
+    #[arg(long, env = "SIDECAR_CONSOLE_SESSION_KEY_FILE")]
+    session_key_file: Option<PathBuf>,
     /// Log lines as text, or as one JSON object each.
     #[arg(long, value_enum, env = "SIDECAR_CONSOLE_LOG_FORMAT", default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -420,6 +425,19 @@ async fn main() -> ExitCode {
     }
     let options = server::leptos_options(&args.site_root, args.listen);
     let mut auth = auth.with_connect(connect.clone());
+    if let Some(path) = &args.session_key_file {
+        match std::fs::read(path) {
+            Ok(secret) if secret.len() >= 32 => auth = auth.with_session_key(&secret),
+            Ok(_) => {
+                eprintln!("error: {}: a session key must be at least 32 bytes", path.display());
+                return ExitCode::FAILURE;
+            }
+            Err(e) => {
+                eprintln!("error: cannot read the session key {}: {e}", path.display());
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     auth.secure = args.tls_cert.is_some();
     let console = server::api::ApiState::new(cluster, cluster_name).with_connect(connect);
     let app = server::router_with_auth(options, console, auth);

@@ -127,6 +127,10 @@ async fn the_chart_renders_for_each_auth_mode_with_least_privilege_and_applies_t
             }
             _ => assert!(writes.is_empty(), "{case}: the shared cache only reads: {rights:?}"),
         }
+        if case.starts_with("token") || case == "ingress-tls" {
+            assert!(out.contains("secret/sidecar-console-session created (server dry run)"), "{case}: {out}");
+            assert!(args.contains("--session-key-file=/etc/sidecar-console/session/key"), "{args}");
+        }
         if case == "ingress-tls" {
             assert!(out.contains("ingress.networking.k8s.io/sidecar-console created (server dry run)"), "{out}");
             assert!(args.contains("--tls-cert=/etc/sidecar-console/tls/tls.crt"), "{args}");

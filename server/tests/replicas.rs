@@ -106,3 +106,58 @@ async fn two_replicas_behind_a_load_balancer_serve_one_consistent_view() {
     );
     assert!(shown < Duration::from_secs(2), "{shown:?}");
 }
+
+/// A replica that signs users in, its sessions sealed with `key` (none: kept in memory).
+async fn signing_replica(cluster: &server::embedded::Embedded, key: Option<&[u8]>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let connect = cluster.connect();
+    let mut auth =
+        server::auth::Auth::new(server::auth::Mode::Token, addr, vec![], Some(connect.clone())).expect("auth");
+    if let Some(k) = key {
+        auth = auth.with_session_key(k);
+    }
+    let console = server::api::ApiState::new(cluster.client.clone(), "shared cluster").with_connect(connect);
+    let site = std::env::temp_dir().join("sidecar-console-test-site");
+    let app = server::router_with_auth(server::leptos_options(&site, addr), console, auth);
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_sign_in_through_one_replica_holds_on_every_replica_sharing_the_session_key() {
+    let kubectl = emulator::kubectl::Kubectl::temporary();
+    let tokens = emulator::auth::Tokens::parse("root-token,root,1,system:masters\n", "tokens.csv").expect("tokens");
+    let options = server::embedded::Options {
+        tokens: Some(tokens),
+        ..server::embedded::Options::new("127.0.0.1:0".parse().expect("addr"), kubectl.kubeconfig())
+    };
+    let cluster = server::embedded::start(&options).await.expect("the cluster starts");
+    let key = b"the replicas' shared session key, 32 bytes or more";
+    let a = signing_replica(&cluster, Some(key)).await;
+    let b = signing_replica(&cluster, Some(key)).await;
+    let stranger = signing_replica(&cluster, Some(b"another key, also 32 bytes long or more")).await;
+    let alone = signing_replica(&cluster, None).await;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let sign_in = |base: String| {
+        let http = http.clone();
+        async move {
+            let r = http.post(format!("{base}/login")).form(&[("token", "root-token")]).send().await.expect("post");
+            assert_eq!(r.status(), 303);
+            let cookie = r.headers()["set-cookie"].to_str().expect("ascii").to_owned();
+            cookie.split(';').next().expect("pair").to_owned()
+        }
+    };
+    let status =
+        |base: &str, cookie: &str| http.get(format!("{base}/api/v1/pipelines")).header("cookie", cookie).send();
+    let sealed = sign_in(a.clone()).await;
+    assert!(!sealed.contains("root-token"), "the cookie is opaque: {sealed}");
+    assert_eq!(status(&b, &sealed).await.expect("get").status(), 200, "replica B opens replica A's session");
+    assert_eq!(status(&stranger, &sealed).await.expect("get").status(), 401, "another key opens nothing");
+    // Without a shared key a session is the replica's own.
+    let own = sign_in(alone.clone()).await;
+    assert_eq!(status(&alone, &own).await.expect("get").status(), 200);
+    assert_eq!(status(&a, &own).await.expect("get").status(), 401);
+}
