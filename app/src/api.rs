@@ -107,9 +107,14 @@ pub async fn load_editor(namespace: String, name: String, id: Option<String>) ->
         Some(id) => Some(own_sidecar(&console, &caller, &namespace, &name, &id).await?),
         None => None,
     };
-    let config_maps = console.sidecars.config_maps(&caller, &namespace, &name).await?;
-    let cluster_schema = console.sidecars.foreign_sidecar_schema().map(|s| s.as_ref().clone());
     let rights = caller.rights(&namespace).await;
+    // Without the right to list them, the picker is empty and says why (the editor still works).
+    let config_maps = if rights.config_maps.allowed {
+        console.sidecars.config_maps(&caller, &namespace, &name).await?
+    } else {
+        Vec::new()
+    };
+    let cluster_schema = console.sidecars.foreign_sidecar_schema().map(|s| s.as_ref().clone());
     Ok(EditorSeed { pipeline, sidecar, config_maps, cluster_schema, rights })
 }
 

@@ -10,7 +10,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 
-const TOKENS: &str = "reader-token,reader,2001\nalice-token,alice,2002\n";
+const TOKENS: &str = "reader-token,reader,2001\nalice-token,alice,2002\ndora-token,dora,2003\n";
 
 /// reader may read pipelines, pods, events and ConfigMaps everywhere; alice may change
 /// pipelines and read the rest in `logging` only.
@@ -50,6 +50,24 @@ metadata: {name: alice-edits, namespace: logging}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pipeline-editor}
 subjects:
 - {apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: pipelines-only, namespace: logging}
+rules:
+- apiGroups: ["core.calyptia.com"]
+  resources: ["pipelines"]
+  verbs: ["get", "list", "watch", "update"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "watch"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: dora-pipelines, namespace: logging}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pipelines-only}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: dora}
 "#;
 
 struct Setup {
@@ -360,4 +378,25 @@ async fn behind_a_trusted_proxy_the_named_user_is_impersonated_and_others_cannot
         .await
         .expect("get");
     assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn without_the_right_to_list_configmaps_the_editor_opens_and_says_why() {
+    let c = console().await;
+    let r = c
+        .http
+        .get(format!("{}/pipelines/logging/app-logs/sidecars/new", c.base))
+        .header(AUTHORIZATION, "Bearer dora-token")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.expect("html");
+    assert!(
+        html.contains("Kubernetes does not allow you to list ConfigMaps in namespace &quot;logging&quot;")
+            || html.contains("Kubernetes does not allow you to list ConfigMaps in namespace \"logging\""),
+        "{html}"
+    );
+    let (code, _) = c.get("/api/v1/pipelines/logging/app-logs/configmaps", "dora-token").await;
+    assert_eq!(code, 403, "the REST API answers Kubernetes' refusal");
 }

@@ -325,6 +325,7 @@ fn Editor(start: EditorSeed) -> impl IntoView {
                 }),
             })}
             <WhyNot right=change/>
+            <WhyNot right=start.rights.config_maps.clone()/>
             {presets}
             {move || blocked.get().then(|| view! {
                 <p class="alert" role="alert">{checked.with(|c| c.problems.first().map(|p|
