@@ -74,8 +74,12 @@ pub struct Frame {
 pub async fn frame_facts() -> Result<Frame, ConsoleError> {
     let console = use_context::<sidecar_service::Console>()
         .ok_or_else(|| ConsoleError::Transport("the console's service is not available".into()))?;
-    let user = use_context::<http::request::Parts>()
-        .and_then(|p| p.extensions.get::<sidecar_service::access::UserName>().map(|u| u.0.clone()));
+    let parts = use_context::<http::request::Parts>();
+    // Which cluster is nobody's business before signing in.
+    if parts.as_ref().and_then(|p| p.extensions.get::<sidecar_service::Identity>()).is_none() {
+        return Err(sidecar_service::ServiceError::Unauthenticated.into());
+    }
+    let user = parts.and_then(|p| p.extensions.get::<sidecar_service::access::UserName>().map(|u| u.0.clone()));
     Ok(Frame { cluster: console.cluster.clone(), user })
 }
 

@@ -313,7 +313,15 @@ fn encode(s: &str) -> String {
 /// Only a path of this console (never another site) is a place to go after sign-in.
 fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        // Visible ASCII only: browsers drop tabs and newlines from URLs, so "/\t/evil" would
+        // become "//evil", another site.
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && n.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b'\\') =>
+        {
+            n
+        }
         _ => "/pipelines",
     }
 }
@@ -480,6 +488,9 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/pipelines");
         assert_eq!(safe_next(Some("https://evil.example")), "/pipelines");
         assert_eq!(safe_next(Some("/\\evil.example")), "/pipelines");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/pipelines");
+        assert_eq!(safe_next(Some("/\n/evil.example")), "/pipelines");
+        assert_eq!(safe_next(Some("/ /x")), "/pipelines");
         assert_eq!(safe_next(None), "/pipelines");
     }
 
