@@ -90,8 +90,8 @@ async fn the_chart_renders_for_each_auth_mode_with_least_privilege_and_applies_t
 
     let cases = [
         ("token", r#"{}"#),
-        ("token-no-cache", r#"{"sharedCache": false}"#),
-        ("proxy", r#"{"auth": {"mode": "proxy", "trustedProxies": ["10.0.0.0/8"]}, "sharedCache": false}"#),
+        ("token-shared-cache", r#"{"sharedCache": true}"#),
+        ("proxy", r#"{"auth": {"mode": "proxy", "trustedProxies": ["10.0.0.0/8"]}}"#),
         ("none", r#"{"auth": {"mode": "none"}}"#),
         (
             "ingress-tls",
@@ -118,7 +118,7 @@ async fn the_chart_renders_for_each_auth_mode_with_least_privilege_and_applies_t
         let console = named(&all, "Deployment", "sidecar-console").expect("the console's Deployment");
         let args = console["spec"]["template"]["spec"]["containers"][0]["args"].to_string();
         match case {
-            "token-no-cache" => assert!(rights.is_empty(), "token mode needs nothing of its own: {rights:?}"),
+            "token" | "ingress-tls" => assert!(rights.is_empty(), "token mode needs nothing of its own: {rights:?}"),
             "proxy" => assert_eq!(rights, vec!["impersonate users", "impersonate groups"], "proxy: impersonation only"),
             "none" => {
                 assert!(args.contains("--listen=127.0.0.1:3000"), "none listens in its pod only: {args}");
