@@ -11,6 +11,8 @@ use sidecar_api::{ErrorBody, PipelineView};
 pub struct Console {
     base: String,
     http: Client,
+    /// How long an answer (other than a stream) may take.
+    timeout: std::time::Duration,
 }
 
 impl Console {
@@ -35,7 +37,13 @@ impl Console {
             .connect_timeout(std::time::Duration::from_secs(10))
             .build()
             .map_err(|e| CliError::Http { server: base.clone(), message: e.to_string() })?;
-        Ok(Console { base, http })
+        Ok(Console { base, http, timeout: std::time::Duration::from_secs(30) })
+    }
+
+    /// The same console, waiting at most `timeout` for an answer (streams excepted).
+    pub fn with_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     fn url(&self, path: &str) -> String {
@@ -46,6 +54,8 @@ impl Console {
         let resp = request.send().map_err(|e| {
             let why = if e.is_connect() {
                 "is it running? (--server or SIDECARCTL_SERVER)".to_owned()
+            } else if e.is_timeout() {
+                format!("it did not answer within {} s (--timeout SECONDS waits longer)", self.timeout.as_secs_f64())
             } else {
                 e.to_string()
             };
@@ -61,7 +71,7 @@ impl Console {
     }
 
     fn json<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, CliError> {
-        self.send(request)?
+        self.send(request.timeout(self.timeout))?
             .json()
             .map_err(|e| CliError::Http { server: self.base.clone(), message: format!("unreadable answer: {e}") })
     }

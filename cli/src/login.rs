@@ -54,7 +54,7 @@ pub fn login(g: &Global, a: Login) -> Result<(), CliError> {
     if token.is_empty() {
         return Err(CliError::Usage("give a token: --token TOKEN, SIDECARCTL_TOKEN, or --token-stdin".into()));
     }
-    let console = Console::new(&g.server, Some(&token))?;
+    let console = Console::new(&g.server, Some(&token))?.with_timeout(g.timeout);
     // Any answer but 401 means Kubernetes knows the token (a 403 only says what it may not do).
     match console.get::<serde_json::Value>("/pipelines") {
         Ok(_) => {}

@@ -36,9 +36,30 @@ pub struct Global {
     /// login` kept for this server, if any).
     #[arg(long, global = true, env = "SIDECARCTL_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// How long to wait for the console's answer, in seconds (`logs -f` streams for as long as
+    /// it runs).
+    #[arg(long, global = true, env = "SIDECARCTL_TIMEOUT", default_value = "30", value_parser = seconds)]
+    pub timeout: std::time::Duration,
+}
+
+/// `30`, `30s`, `1.5`, `2m`: a duration for `--timeout`.
+fn seconds(s: &str) -> Result<std::time::Duration, String> {
+    let (number, unit) = match s.strip_suffix('m') {
+        Some(n) => (n, 60.0),
+        None => (s.strip_suffix('s').unwrap_or(s), 1.0),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(n) if n > 0.0 && n.is_finite() => Ok(std::time::Duration::from_secs_f64(n * unit)),
+        _ => Err(format!("{s:?} is not a number of seconds (like 30, 30s or 2m)")),
+    }
 }
 
 impl Global {
+    /// The console these options name, with their token and timeout.
+    pub fn console(&self) -> Result<client::Console, CliError> {
+        Ok(client::Console::new(&self.server, self.token().as_deref())?.with_timeout(self.timeout))
+    }
+
     /// The token to send: given, or kept by `login` for this server.
     pub fn token(&self) -> Option<String> {
         self.token.clone().filter(|t| !t.is_empty()).or_else(|| login::saved_token(&self.server))

@@ -138,7 +138,7 @@ fn warn(warnings: &[String]) {
 /// Runs `create sidecar`.
 pub fn create(g: &Global, a: Create) -> Result<(), CliError> {
     let body = spec_file(&a.spec)?;
-    let console = Console::new(&g.server, g.token().as_deref())?;
+    let console = g.console()?;
     let (ns, name) = console.resolve(&a.pipeline, g.namespace.as_deref())?;
     let created: Created = console.post(&format!("/pipelines/{ns}/{name}/sidecars"), body, a.dry_run)?;
     warn(&created.warnings);
@@ -154,7 +154,7 @@ pub fn create(g: &Global, a: Create) -> Result<(), CliError> {
 
 /// Runs `get sidecar`.
 pub fn get(g: &Global, a: Get) -> Result<(), CliError> {
-    let console = Console::new(&g.server, g.token().as_deref())?;
+    let console = g.console()?;
     let (ns, name) = console.resolve(&a.pipeline, g.namespace.as_deref())?;
     let list: Vec<SidecarView> = console.get(&format!("/pipelines/{ns}/{name}/sidecars"))?;
     if a.output != Output::Table {
@@ -177,7 +177,7 @@ pub fn get(g: &Global, a: Get) -> Result<(), CliError> {
 /// Runs `update sidecar`.
 pub fn update(g: &Global, a: Update) -> Result<(), CliError> {
     let body = spec_file(&a.spec)?;
-    let console = Console::new(&g.server, g.token().as_deref())?;
+    let console = g.console()?;
     let updated: SidecarView =
         console.put(&format!("/sidecars/{}", a.sidecar), body, a.dry_run, a.if_match.as_deref())?;
     warn(&updated.warnings);
@@ -205,7 +205,7 @@ fn confirm(question: &str, refusal: &str) -> Result<bool, CliError> {
 
 /// Runs `delete sidecar`.
 pub fn delete(g: &Global, a: Delete) -> Result<(), CliError> {
-    let console = Console::new(&g.server, g.token().as_deref())?;
+    let console = g.console()?;
     if !a.yes && !a.dry_run {
         // Name what is about to go (and fail early on an unknown ID).
         let s: SidecarView = console.get(&format!("/sidecars/{}", a.sidecar))?;
@@ -230,7 +230,7 @@ pub fn delete(g: &Global, a: Delete) -> Result<(), CliError> {
 
 /// Runs `describe sidecar`.
 pub fn describe(g: &Global, a: Describe) -> Result<(), CliError> {
-    let console = Console::new(&g.server, g.token().as_deref())?;
+    let console = g.console()?;
     let st: SidecarState = console.get(&format!("/sidecars/{}/state", a.sidecar))?;
     if a.output != Output::Table {
         // The sidecar with its replicas, events and diagnosis.
@@ -338,7 +338,7 @@ pub struct DescribePipeline {
 
 /// Runs `describe pipeline`.
 pub fn describe_pipeline(g: &Global, a: DescribePipeline) -> Result<(), CliError> {
-    let console = Console::new(&g.server, g.token().as_deref())?;
+    let console = g.console()?;
     let (ns, name) = console.resolve(&a.name, g.namespace.as_deref())?;
     let st: PipelineState = console.get(&format!("/pipelines/{ns}/{name}/status"))?;
     let events: Vec<SidecarEvent> = console.get(&format!("/pipelines/{ns}/{name}/events"))?;
@@ -446,14 +446,14 @@ pub struct LogsPipeline {
 
 /// Runs `logs pipeline`: the main container's lines.
 pub fn logs_pipeline(g: &Global, a: LogsPipeline) -> Result<(), CliError> {
-    let console = Console::new(&g.server, g.token().as_deref())?;
+    let console = g.console()?;
     let (ns, name) = console.resolve(&a.name, g.namespace.as_deref())?;
     stream_logs(g, &console, &format!("/pipelines/{ns}/{name}/logs"), a.follow, a.replica.as_deref(), a.tail)
 }
 
 /// Runs `logs sidecar`: the console's server-sent events, one line each.
 pub fn logs(g: &Global, a: Logs) -> Result<(), CliError> {
-    let console = Console::new(&g.server, g.token().as_deref())?;
+    let console = g.console()?;
     stream_logs(g, &console, &format!("/sidecars/{}/logs", a.sidecar), a.follow, a.replica.as_deref(), a.tail)
 }
 
@@ -500,7 +500,7 @@ fn stream_logs(
 
 /// Runs `get pipeline`.
 pub fn get_pipeline(g: &Global, a: GetPipeline) -> Result<(), CliError> {
-    let console = Console::new(&g.server, g.token().as_deref())?;
+    let console = g.console()?;
     let list: Vec<PipelineView> = match &a.name {
         // The lookup by name answers with the pipeline itself.
         Some(name) => vec![console.pipeline(name, g.namespace.as_deref())?],
