@@ -112,6 +112,7 @@ pub fn router_with_auth(options: LeptosOptions, api: api::ApiState, auth: auth::
         .fallback(leptos_axum::file_and_error_handler_with_context(context, app::shell))
         // Counted per route (inside the router, where the route's pattern is known).
         .layer(axum::middleware::from_fn(ops::track))
+        .layer(axum::middleware::from_fn(ops::bound_streams))
         .with_state(options)
         // Who each request comes from, before any route sees it.
         .layer(axum::middleware::from_fn_with_state(auth, auth::identify))

@@ -97,21 +97,81 @@ pub async fn track(req: Request, next: Next) -> Response {
     response
 }
 
-/// Decrements the open-streams gauge when a stream ends (however it ends).
-pub struct StreamGuard;
+/// Live streams one client address may hold open at once.
+pub const STREAMS_PER_CLIENT: usize = 32;
+/// Live streams the console holds open at once, for everyone.
+pub const STREAMS_IN_ALL: usize = 2_000;
+
+/// Streams open in all, and per client.
+type OpenStreams = (usize, std::collections::HashMap<Option<std::net::IpAddr>, usize>);
+
+static OPEN_STREAMS: LazyLock<std::sync::Mutex<OpenStreams>> = LazyLock::new(Default::default);
+
+/// One open live stream, counted until it ends (however it ends).
+pub struct StreamGuard(Option<std::net::IpAddr>);
 
 impl StreamGuard {
-    /// A stream opened.
-    pub fn open() -> Self {
+    /// A stream for `client`, unless that client or everyone holds too many already.
+    fn try_open(client: Option<std::net::IpAddr>) -> Result<Self, &'static str> {
+        let mut open = OPEN_STREAMS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if open.0 >= STREAMS_IN_ALL {
+            return Err("the console holds as many live streams as it can; try again later");
+        }
+        let mine = open.1.entry(client).or_default();
+        if client.is_some() && *mine >= STREAMS_PER_CLIENT {
+            return Err("this client holds as many live streams as it may; close some (each tab holds one)");
+        }
+        *mine += 1;
+        open.0 += 1;
         METRICS.streams.inc();
-        StreamGuard
+        Ok(StreamGuard(client))
     }
 }
 
 impl Drop for StreamGuard {
     fn drop(&mut self) {
+        let mut open = OPEN_STREAMS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        open.0 = open.0.saturating_sub(1);
+        if let Some(n) = open.1.get_mut(&self.0) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.1.remove(&self.0);
+            }
+        }
         METRICS.streams.dec();
     }
+}
+
+/// Bounds the live streams (`…/watch`, `…/logs?follow=true`) per client address and in all:
+/// past the bound a stream is refused with 503 and `Retry-After`, so that a client opening
+/// streams without end cannot starve the others.
+pub async fn bound_streams(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let follows =
+        path.ends_with("/logs") && req.uri().query().is_some_and(|q| q.split('&').any(|p| p == "follow=true"));
+    if !(path.starts_with("/api/v1/") && (path.ends_with("/watch") || follows)) {
+        return next.run(req).await;
+    }
+    // Behind an authenticating proxy every user shares its address: there the user counts.
+    let client = match req.extensions().get::<sidecar_service::Identity>() {
+        Some(sidecar_service::Identity::Impersonated { user, .. }) => Some(user_slot(user)),
+        _ => req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip()),
+    };
+    let guard = match StreamGuard::try_open(client) {
+        Ok(g) => g,
+        Err(why) => {
+            let body = serde_json::json!({ "error": why });
+            return (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")], axum::Json(body)).into_response();
+        }
+    };
+    let response = next.run(req).await;
+    let (parts, body) = response.into_parts();
+    // The guard lives as long as the body: the stream's end frees the slot.
+    let body = axum::body::Body::from_stream(futures::StreamExt::map(body.into_data_stream(), move |chunk| {
+        let _held = &guard;
+        chunk
+    }));
+    Response::from_parts(parts, body)
 }
 
 /// `GET /metrics`: the Prometheus text format.
@@ -154,4 +214,15 @@ pub async fn readyz(State(console): State<crate::api::ApiState>) -> Response {
 /// Whether the console's own account may list Pipelines everywhere.
 async fn may_list_pipelines(client: &kube::Client) -> bool {
     sidecar_service::access::Access::default().may(client, "list", "core.calyptia.com", "pipelines", "").await
+}
+
+/// A stand-in address for a user's own stream count (a hash of the name in the IPv6
+/// unique-local range, which no client address behind a proxy has).
+fn user_slot(user: &str) -> std::net::IpAddr {
+    use sha2::Digest;
+    let h = sha2::Sha256::digest(user.as_bytes());
+    let mut b = [0u8; 16];
+    b[0] = 0xfd;
+    b[1..].copy_from_slice(&h[..15]);
+    std::net::IpAddr::from(b)
 }

@@ -131,3 +131,49 @@ async fn over_tls_with_json_logs_no_token_reaches_a_log_line_and_cookies_are_sec
         assert!(!text.contains(session_id), "a session in the logs: {text}");
     }
 }
+
+#[tokio::test]
+async fn one_client_cannot_hold_live_streams_without_end() {
+    let kubectl = emulator::kubectl::Kubectl::temporary();
+    let options = server::embedded::Options::new("127.0.0.1:0".parse().expect("addr"), kubectl.kubeconfig());
+    let cluster = server::embedded::start(&options).await.expect("the cluster starts");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let site = std::env::temp_dir().join("sidecar-console-test-site");
+    let app = server::router(
+        server::leptos_options(&site, addr),
+        server::api::ApiState::new(cluster.client.clone(), "embedded demo cluster"),
+    );
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
+    });
+    let http = reqwest::Client::new();
+    let url = format!("http://{addr}/api/v1/pipelines/watch");
+    let mut open = Vec::new();
+    for _ in 0..server::ops::STREAMS_PER_CLIENT {
+        let mut r = http.get(&url).send().await.expect("stream");
+        assert_eq!(r.status(), 200);
+        r.chunk().await.expect("first event");
+        open.push(r);
+    }
+    let refused = http.get(&url).send().await.expect("get");
+    assert_eq!(refused.status(), 503);
+    assert_eq!(refused.headers()["retry-after"], "5");
+    let body: serde_json::Value = refused.json().await.expect("json");
+    assert!(
+        body["error"].as_str().unwrap_or("").starts_with("this client holds as many live streams as it may"),
+        "{body}"
+    );
+    // Other requests are served meanwhile, and a closed stream frees its slot.
+    assert_eq!(http.get(format!("http://{addr}/api/v1/pipelines")).send().await.expect("get").status(), 200);
+    drop(open.pop());
+    let start = Instant::now();
+    loop {
+        let r = http.get(&url).send().await.expect("stream");
+        if r.status() == 200 {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "the slot was never freed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

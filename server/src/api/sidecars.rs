@@ -356,10 +356,7 @@ async fn pipeline_logs(
 /// A live stream as server-sent events: a `state` event with the whole state now and after
 /// each change; an `error` event (an ErrorBody) ends it.
 fn live_events<T: serde::Serialize + Send + 'static>(states: sidecar_service::LiveStream<T>) -> Response {
-    // Counted as open until the stream is dropped (the client went away, or it ended).
-    let open = crate::ops::StreamGuard::open();
     let events = states.map(move |item| {
-        let _open = &open;
         Ok::<_, std::convert::Infallible>(match item {
             Ok(state) => SseEvent::default().event("state").json_data(&state).unwrap_or_default(),
             Err(e) => {
