@@ -9,7 +9,7 @@
 //! A request with no identity gets none: the service answers it 401, pages send it to
 //! `/login`. The console's own account is never lent to it.
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, FromRequest, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -134,14 +134,18 @@ impl Auth {
         if mode == Mode::Proxy && trusted.is_empty() {
             return Err(ConfigError::NoTrustedProxy);
         }
-        Ok(Auth {
+        Ok(Self::unchecked(mode, trusted, connect))
+    }
+
+    fn unchecked(mode: Mode, trusted: Vec<Cidr>, connect: Option<Connect>) -> Self {
+        Auth {
             mode,
             trusted: Arc::new(trusted),
             sessions: crate::sessions::Sessions::default(),
             attempts: Arc::default(),
             connect,
             secure: false,
-        })
+        }
     }
 
     /// The same, checking sign-in tokens with the clients `connect` makes.
@@ -152,18 +156,7 @@ impl Auth {
 
     /// No authentication (tests and the embedded default).
     pub fn none() -> Self {
-        Auth {
-            mode: Mode::None,
-            trusted: Arc::default(),
-            sessions: crate::sessions::Sessions::default(),
-            attempts: Arc::default(),
-            connect: None,
-            secure: false,
-        }
-    }
-
-    fn session(&self, id: &str) -> Option<(String, String)> {
-        self.sessions.get(id)
+        Self::unchecked(Mode::None, Vec::new(), None)
     }
 
     /// The same, keeping sessions in sealed cookies that every replica sharing `secret` opens.
@@ -180,7 +173,7 @@ impl Auth {
                 if let Some(token) = bearer(headers) {
                     return Some((Identity::Token(token.to_owned()), None));
                 }
-                let (token, user) = self.session(&cookie(headers, COOKIE)?)?;
+                let (token, user) = self.sessions.get(&cookie(headers, COOKIE)?)?;
                 Some((Identity::Token(token), Some(user)))
             }
             Mode::Proxy => {
@@ -461,8 +454,6 @@ fn page(next: &str, error: Option<&str>) -> String {
         next = escape(next),
     )
 }
-
-use axum::extract::FromRequest;
 
 #[cfg(test)]
 mod tests {
