@@ -6,6 +6,7 @@ pub mod auth;
 mod demo;
 pub mod embedded;
 pub mod ops;
+pub mod serving;
 pub mod sessions;
 
 use axum::body::Body;
@@ -114,6 +115,7 @@ pub fn router_with_auth(options: LeptosOptions, api: api::ApiState, auth: auth::
         .layer(axum::middleware::from_fn(ops::track))
         .layer(axum::middleware::from_fn(ops::bound_streams))
         .with_state(options)
+        .layer(axum::middleware::from_fn(serving::bound_bodies))
         // Who each request comes from, before any route sees it.
         .layer(axum::middleware::from_fn_with_state(auth, auth::identify))
         // A cross-site POST, PUT, PATCH or DELETE is refused on every route, present and

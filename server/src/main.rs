@@ -441,38 +441,27 @@ async fn main() -> ExitCode {
     auth.secure = args.tls_cert.is_some();
     let console = server::api::ApiState::new(cluster, cluster_name).with_connect(connect);
     let app = server::router_with_auth(options, console, auth);
-    // The peer's address decides whether a proxy's X-Forwarded-User is believed.
-    let app = app.into_make_service_with_connect_info::<SocketAddr>();
-    let served = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => {
-            let config = match axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("error: cannot use {} and {} for TLS: {e}", cert.display(), key.display());
-                    return ExitCode::FAILURE;
-                }
-            };
-            let handle = axum_server::Handle::new();
-            let stopping = handle.clone();
-            tokio::spawn(async move {
-                shutdown_signal().await;
-                stopping.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
-            });
-            println!("Sidecar Console listening on https://{}", args.listen);
-            axum_server::bind_rustls(args.listen, config).handle(handle).serve(app).await
-        }
-        _ => {
-            let listener = match tokio::net::TcpListener::bind(args.listen).await {
-                Ok(l) => l,
-                Err(e) => {
-                    eprintln!("error: cannot listen on {}: {e}", args.listen);
-                    return ExitCode::FAILURE;
-                }
-            };
-            println!("Sidecar Console listening on http://{}", args.listen);
-            axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => match axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("error: cannot use {} and {} for TLS: {e}", cert.display(), key.display());
+                return ExitCode::FAILURE;
+            }
+        },
+        _ => None,
+    };
+    let listener = match std::net::TcpListener::bind(args.listen) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot listen on {}: {e}", args.listen);
+            return ExitCode::FAILURE;
         }
     };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("Sidecar Console listening on {scheme}://{}", args.listen);
+    let served =
+        server::serving::serve(listener, app, tls, server::serving::Limits::default(), shutdown_signal()).await;
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -18,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 /// Largest request body accepted.
-pub const BODY_LIMIT: usize = 1024 * 1024;
+pub use crate::serving::BODY_LIMIT;
 
 /// What the handlers work with: the console (its service, its cluster, its callers).
 pub type ApiState = sidecar_service::Console;
@@ -117,6 +117,18 @@ impl IntoResponse for ApiError {
 }
 
 /// The body of a request that must be JSON: checks the content type and the size.
+/// Whether reading the body failed because the client took too long to send it.
+fn timed_out(rejection: &BytesRejection) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(rejection);
+    while let Some(e) = cause {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
 fn json_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
@@ -131,6 +143,8 @@ fn json_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result
         let status = rejection.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(status, format!("the request body is larger than the limit of {BODY_LIMIT} bytes"))
+        } else if timed_out(&rejection) {
+            ApiError::new(StatusCode::REQUEST_TIMEOUT, "the request body did not arrive in time".to_owned())
         } else {
             ApiError::new(status, format!("could not read the request body: {rejection}"))
         }

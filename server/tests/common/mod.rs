@@ -29,13 +29,14 @@ pub async fn embedded_console(pipeline_crd: Option<&Value>) -> (String, emulator
         ..server::embedded::Options::new(addr, kubectl.kubeconfig())
     };
     let cluster = server::embedded::start(&options).await.expect("the embedded cluster starts");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     let site = std::env::temp_dir().join("sidecar-console-test-site");
     let app = server::router(
         server::leptos_options(&site, addr),
         server::api::ApiState::new(cluster.client.clone(), "embedded demo cluster"),
     );
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let limits = server::serving::Limits::default();
+    tokio::spawn(server::serving::serve(listener, app, None, limits, std::future::pending()));
     (format!("http://{addr}"), kubectl)
 }
