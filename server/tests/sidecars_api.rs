@@ -454,6 +454,61 @@ async fn the_openapi_document_lists_exactly_the_routes_served() {
 }
 
 #[tokio::test]
+async fn the_openapi_document_is_as_strict_as_the_api_and_links_its_operations() {
+    let api = start().await;
+    let (_, doc) = api.get("/openapi.json").await;
+    let op = |path: &str, method: &str| doc["paths"][path][method].clone();
+    // Request bodies are the sidecar spec, with its rules, not any object.
+    let create = op("/pipelines/{namespace}/{name}/sidecars", "post");
+    assert_eq!(
+        create["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/SidecarSpec"
+    );
+    let spec = &doc["components"]["schemas"]["SidecarSpec"];
+    assert_eq!(spec["properties"]["name"]["maxLength"], 63);
+    assert!(spec["properties"]["name"]["pattern"].is_string());
+    assert_eq!(spec["properties"]["ports"]["items"]["$ref"], "#/components/schemas/SidecarSpec.ContainerPort");
+    assert!(doc["components"]["schemas"]["SidecarSpec.ContainerPort"].is_object());
+    // Names follow Kubernetes' rules; the errors every operation can answer are listed.
+    let params = create["parameters"].as_array().expect("parameters");
+    let namespace = params.iter().find(|p| p["name"] == "namespace").expect("namespace");
+    assert_eq!(namespace["schema"]["maxLength"], 63);
+    for status in ["400", "401", "403", "408", "413", "415", "422", "502", "503", "504"] {
+        assert!(create["responses"][status].is_object(), "create documents {status}");
+    }
+    // A created sidecar's ID leads to what can be done with it.
+    let links = &create["responses"]["201"]["links"];
+    for target in ["get_sidecar", "update_sidecar", "delete_sidecar"] {
+        assert_eq!(links[target]["operationId"], target);
+        assert_eq!(links[target]["parameters"]["id"], "$response.body#/id");
+    }
+    assert_eq!(
+        op("/pipelines", "get")["responses"]["200"]["links"]["create_sidecar"]["parameters"]["namespace"],
+        "$response.body#/0/namespace"
+    );
+    // A live stream's schema describes its events: a `line`'s data is JSON of a LogLine.
+    let events =
+        &op("/sidecars/{id}/logs", "get")["responses"]["200"]["content"]["text/event-stream"]["schema"]["oneOf"];
+    assert_eq!(events[0]["properties"]["event"]["const"], "line");
+    assert_eq!(events[0]["properties"]["data"]["contentSchema"]["$ref"], "#/components/schemas/LogLine");
+    assert_eq!(events[1]["properties"]["event"]["const"], "error");
+}
+
+#[tokio::test]
+async fn bad_query_values_and_unknown_replicas_are_answered_in_the_apis_words() {
+    let api = start().await;
+    let (s, body) = api.get("/pipelines/logging/app-logs/logs?tailLines=9223372036854775808").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(body["error"].as_str().is_some_and(|e| e.starts_with("invalid query parameter: tailLines")), "{body}");
+    let (s, body) = api.get("/pipelines/logging/app-logs/logs?replica=no-such-pod").await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["error"], "replica \"no-such-pod\" of pipeline \"app-logs\" does not run its main container");
+    let long = "a".repeat(64);
+    let (s, body) = api.get(&format!("/pipelines?namespace={long}")).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+}
+
+#[tokio::test]
 async fn responses_carry_a_request_id() {
     let api = start().await;
     let (_, headers, _) = api.call(reqwest::Method::GET, "/pipelines", None, &[]).await;

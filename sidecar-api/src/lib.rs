@@ -532,7 +532,7 @@ pub struct Detail {
     pub message: String,
     /// The offending value, where it helps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Value))]
     pub value: Option<Value>,
 }
 

@@ -30,6 +30,16 @@ pub enum ServiceError {
     /// No sidecar with that ID.
     #[error("sidecar \"{0}\" not found")]
     SidecarNotFound(String),
+    /// The pipeline has no replica of that name running the container asked for.
+    #[error("replica \"{replica}\" of pipeline \"{pipeline}\" does not run {container}")]
+    ReplicaNotFound {
+        /// The replica (pod) asked for.
+        replica: String,
+        /// Its pipeline.
+        pipeline: String,
+        /// The container, in words (`its main container`, `sidecar "x"`).
+        container: String,
+    },
     /// The spec is not JSON.
     #[error("{0}")]
     Syntax(sidecar_spec::SyntaxError),
@@ -140,7 +150,9 @@ impl ServiceError {
     /// own 4xx, 503 when it cannot be reached, 504 when it did not answer in time, else 502.
     pub fn status_code(&self) -> u16 {
         match self {
-            ServiceError::PipelineNotFound { .. } | ServiceError::SidecarNotFound(_) => 404,
+            ServiceError::PipelineNotFound { .. }
+            | ServiceError::SidecarNotFound(_)
+            | ServiceError::ReplicaNotFound { .. } => 404,
             ServiceError::Ambiguous { .. } | ServiceError::BadRequest(_) | ServiceError::Syntax(_) => 400,
             ServiceError::Invalid(_) => 422,
             ServiceError::Conflict { .. } => 409,

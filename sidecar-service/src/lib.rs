@@ -372,6 +372,11 @@ impl Sidecars {
         namespace: Option<&str>,
     ) -> Result<Vec<PipelineView>, ServiceError> {
         check_names(namespace, None)?;
+        // A filter no namespace can match is a mistake to name, not an empty list.
+        if let Some(why) = namespace.and_then(|ns| sidecar_spec::names::dns1123_label(ns).into_iter().next()) {
+            let ns = namespace.unwrap_or_default();
+            return Err(ServiceError::BadRequest(format!("namespace {ns:?} is not a valid namespace name: it {why}")));
+        }
         let items = match pipelines(&caller.client, namespace).list(&ListParams::default()).await {
             Ok(list) => list.items,
             // Bound in some namespaces only: the pipelines of those (as the console's pages

@@ -57,10 +57,11 @@ pub(crate) async fn container_logs(
     let chosen: Vec<String> =
         all.iter().filter(|n| options.replica.as_deref().is_none_or(|want| want == n.as_str())).cloned().collect();
     if let (Some(want), true) = (&options.replica, chosen.is_empty()) {
-        return Err(ServiceError::BadRequest(format!(
-            "replica \"{want}\" of pipeline \"{}\" does not run {what}",
-            r.name
-        )));
+        return Err(ServiceError::ReplicaNotFound {
+            replica: want.clone(),
+            pipeline: r.name.clone(),
+            container: what.to_owned(),
+        });
     }
     let api: Api<Pod> = Api::namespaced(caller.client.clone(), &r.namespace);
     let params = LogParams {

@@ -23,7 +23,7 @@ fn is_false(b: &bool) -> bool {
 pub struct SidecarSpec {
     /// Name of the sidecar container: a DNS-1123 label, unique within the pipeline.
     #[serde(default)]
-    #[schemars(extend("x-required" = true), length(min = 1, max = 63))]
+    #[schemars(extend("x-required" = true), length(min = 1, max = 63), regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"))]
     pub name: String,
     /// Container image reference, e.g. `envoyproxy/envoy:v1.28-latest`.
     #[serde(default)]
@@ -234,11 +234,11 @@ pub struct ContainerPort {
 pub struct VolumeMount {
     /// Name of a volume declared in `volumes`.
     #[serde(default)]
-    #[schemars(extend("x-required" = true))]
+    #[schemars(extend("x-required" = true), length(min = 1, max = 63), regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"))]
     pub name: String,
     /// Absolute path in the container; unique within the sidecar.
     #[serde(default)]
-    #[schemars(extend("x-required" = true))]
+    #[schemars(extend("x-required" = true), regex(pattern = "^/"))]
     pub mount_path: String,
     /// Mount read-only.
     #[serde(default, skip_serializing_if = "is_false")]
@@ -261,7 +261,7 @@ pub struct VolumeMount {
 pub struct Volume {
     /// Volume name: a DNS-1123 label, unique within the sidecar.
     #[serde(default)]
-    #[schemars(extend("x-required" = true))]
+    #[schemars(extend("x-required" = true), length(min = 1, max = 63), regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"))]
     pub name: String,
     /// The ConfigMap whose keys become files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -275,7 +275,7 @@ pub struct Volume {
 pub struct ConfigMapVolumeSource {
     /// Name of the ConfigMap.
     #[serde(default)]
-    #[schemars(extend("x-required" = true))]
+    #[schemars(extend("x-required" = true), length(min = 1, max = 253), regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"))]
     pub name: String,
     /// Which keys to project, and where; all keys when omitted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

