@@ -76,6 +76,10 @@ struct Args {
     /// them. Without it sessions are kept in this process.
     #[arg(long, env = "SIDECAR_CONSOLE_SESSION_KEY_FILE")]
     session_key_file: Option<PathBuf>,
+    /// Seconds the console waits for Kubernetes on one request (live streams aside) before it
+    /// answers 504.
+    #[arg(long, env = "SIDECAR_CONSOLE_REQUEST_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    request_timeout: u64,
     /// Log lines as text, or as one JSON object each.
     #[arg(long, value_enum, env = "SIDECAR_CONSOLE_LOG_FORMAT", default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -458,10 +462,13 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let limits = server::serving::Limits {
+        answer: std::time::Duration::from_secs(args.request_timeout),
+        ..server::serving::Limits::default()
+    };
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("Sidecar Console listening on {scheme}://{}", args.listen);
-    let served =
-        server::serving::serve(listener, app, tls, server::serving::Limits::default(), shutdown_signal()).await;
+    let served = server::serving::serve(listener, app, tls, limits, shutdown_signal()).await;
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -146,10 +146,7 @@ impl Drop for StreamGuard {
 /// past the bound a stream is refused with 503 and `Retry-After`, so that a client opening
 /// streams without end cannot starve the others.
 pub async fn bound_streams(req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    let follows =
-        path.ends_with("/logs") && req.uri().query().is_some_and(|q| q.split('&').any(|p| p == "follow=true"));
-    if !(path.starts_with("/api/v1/") && (path.ends_with("/watch") || follows)) {
+    if !is_stream(req.uri()) {
         return next.run(req).await;
     }
     // Behind an authenticating proxy every user shares its address: there the user counts.
@@ -172,6 +169,13 @@ pub async fn bound_streams(req: Request, next: Next) -> Response {
         chunk
     }));
     Response::from_parts(parts, body)
+}
+
+/// Whether `uri` asks for a live stream, one that lasts as long as the client wants it.
+pub fn is_stream(uri: &axum::http::Uri) -> bool {
+    let path = uri.path();
+    let follows = path.ends_with("/logs") && uri.query().is_some_and(|q| q.split('&').any(|p| p == "follow=true"));
+    path.starts_with("/api/v1/") && (path.ends_with("/watch") || follows)
 }
 
 /// `GET /metrics`: the Prometheus text format.

@@ -1,7 +1,9 @@
 //! Serving the console over TCP, plain or TLS, with bounds that keep slow and idle clients from
 //! holding the console: a client has [`Limits::header_read`] to send a request's head (also the
 //! next one on a kept-alive connection, so an idle connection is closed after that long), and
-//! [`Limits::body`] to send its body, which is also bounded in size (see [`bound_bodies`]).
+//! [`Limits::body`] to send its body, which is also bounded in size (see [`bound_bodies`]);
+//! and a request the console cannot answer within [`Limits::answer`] (Kubernetes slow or
+//! silent) is a 504 in words, never a wait without end.
 
 use axum::extract::Request;
 use axum::http::{header, StatusCode};
@@ -19,11 +21,13 @@ pub struct Limits {
     pub header_read: Duration,
     /// To send a request's whole body.
     pub body: Duration,
+    /// For the console to answer a request (live streams aside).
+    pub answer: Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { header_read: Duration::from_secs(10), body: Duration::from_secs(30) }
+        Limits { header_read: Duration::from_secs(10), body: Duration::from_secs(30), answer: Duration::from_secs(30) }
     }
 }
 
@@ -37,8 +41,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
-    let body = limits.body;
-    let app = app.layer(axum::middleware::from_fn(move |req: Request, next: Next| deadline(body, req, next)));
+    let app = app.layer(axum::middleware::from_fn(move |req: Request, next: Next| deadlines(limits, req, next)));
     // The peer's address decides whether a proxy's X-Forwarded-User is believed.
     let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let handle = axum_server::Handle::new();
@@ -91,9 +94,24 @@ pub async fn bound_bodies(req: Request, next: Next) -> Response {
     next.run(Request::from_parts(parts, body)).await
 }
 
-/// A body that has not come whole within `limit` fails to read (the API answers 408).
-async fn deadline(limit: Duration, req: Request, next: Next) -> Response {
+/// A body that has not come whole within its limit fails to read (the API answers 408); an
+/// answer that has not begun within its limit is a 504.
+async fn deadlines(limits: Limits, req: Request, next: Next) -> Response {
+    let stream = crate::ops::is_stream(req.uri());
     let (parts, body) = req.into_parts();
-    let body = axum::body::Body::new(tower_http::timeout::DeadlineBody::new(limit, body));
-    next.run(Request::from_parts(parts, body)).await
+    let body = axum::body::Body::new(tower_http::timeout::DeadlineBody::new(limits.body, body));
+    let answer = next.run(Request::from_parts(parts, body));
+    if stream {
+        return answer.await;
+    }
+    match tokio::time::timeout(limits.answer, answer).await {
+        Ok(response) => response,
+        Err(_) => {
+            let error = format!(
+                "the console could not answer within {} s: Kubernetes is slow to answer or cannot be reached; try again",
+                limits.answer.as_secs()
+            );
+            (StatusCode::GATEWAY_TIMEOUT, axum::Json(serde_json::json!({ "error": error }))).into_response()
+        }
+    }
 }

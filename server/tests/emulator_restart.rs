@@ -1,42 +1,10 @@
 //! `sidecar-console emulator --data-dir`: acknowledged writes survive `kill -9`.
 
+mod common;
+
+use common::{free_port, start_emulator};
 use reqwest::Client;
 use serde_json::{json, Value};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port()
-}
-
-/// Kills the emulator when dropped, also when an assertion fails.
-struct Emulator(Child);
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.0.kill(); // SIGKILL: no chance to flush anything
-        let _ = self.0.wait();
-    }
-}
-
-fn start(dir: &std::path::Path, port: u16) -> Emulator {
-    let child = Command::new(env!("CARGO_BIN_EXE_sidecar-console"))
-        .args(["emulator", "--listen", &format!("127.0.0.1:{port}"), "--kubeconfig"])
-        .arg(dir.join("kubeconfig"))
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the emulator");
-    let child = Emulator(child);
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(20), "the emulator did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child
-}
 
 const CRD: &str = r#"{"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
  "metadata": {"name": "pipelines.core.calyptia.com"},
@@ -63,7 +31,7 @@ async fn acknowledged_objects_survive_kill_9() {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let http = Client::new();
-    let child = start(dir.path(), port);
+    let child = start_emulator(port, dir.path());
 
     post(
         &http,
@@ -90,7 +58,7 @@ async fn acknowledged_objects_survive_kill_9() {
     let last_rv: u64 = pipeline["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap();
 
     drop(child);
-    let _child = start(dir.path(), port);
+    let _child = start_emulator(port, dir.path());
     // A new client: the old one's pooled connections went with the killed process.
     let http = Client::new();
 

@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::Rng;
+
 use common::create_object;
 use emulator::Emulator;
 use reqwest::{Client, StatusCode};
@@ -325,17 +327,6 @@ async fn two_updates_with_one_etag_one_wins_the_other_conflicts() {
     }
 }
 
-/// xorshift: reproducible choices without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thousand_mixed_operations_from_eight_clients_lose_nothing() {

@@ -20,7 +20,11 @@ async fn console() -> String {
         server::leptos_options(&dir, addr),
         server::api::ApiState::new(cluster.client.clone(), "embedded demo cluster"),
     );
-    let limits = server::serving::Limits { header_read: Duration::from_secs(1), body: Duration::from_secs(2) };
+    let limits = server::serving::Limits {
+        header_read: Duration::from_secs(1),
+        body: Duration::from_secs(2),
+        answer: Duration::from_secs(30),
+    };
     tokio::spawn(server::serving::serve(listener, app, None, limits, std::future::pending()));
     std::mem::forget(kubectl); // Lives as long as the test process.
     addr.to_string()

@@ -2,32 +2,12 @@
 //! separate `sidecar-console emulator`), and it says so; its operator runs there unless
 //! Calyptia Core's does.
 
+mod common;
+
+use common::{free_port, wait_for_port, Running};
 use emulator::kubectl::Kubectl;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port()
-}
-
-/// Kills the process when dropped, also when an assertion fails.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_for_port(port: u16) {
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(30), "nothing listens on {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use std::process::{Command, Stdio};
 
 fn console(args: &[&str], kubeconfig_env: Option<&std::path::Path>) -> (Running, u16, String) {
     let port = free_port();

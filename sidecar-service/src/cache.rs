@@ -22,6 +22,35 @@ use tokio::sync::broadcast;
 
 type PodsByPipeline = HashMap<PipelineKey, BTreeMap<String, Arc<Pod>>>;
 
+/// How soon a broken watch is tried again: from 200 ms, doubling, at most 2 s apart, so that
+/// the caches catch up within seconds of the cluster coming back (kube-runtime's default waits
+/// up to 30 s); back to 200 ms after two minutes of watching without a break.
+pub(crate) fn quick_backoff() -> kube::runtime::utils::ResetTimerBackoff<Quick> {
+    kube::runtime::utils::ResetTimerBackoff::new(Quick::default(), std::time::Duration::from_secs(120))
+}
+
+/// The retry delays of [`quick_backoff`].
+#[derive(Default)]
+pub(crate) struct Quick {
+    tries: u32,
+}
+
+impl Iterator for Quick {
+    type Item = std::time::Duration;
+
+    fn next(&mut self) -> Option<std::time::Duration> {
+        let ms = 200u64.saturating_mul(1 << self.tries.min(4)).min(2000);
+        self.tries = self.tries.saturating_add(1);
+        Some(std::time::Duration::from_millis(ms))
+    }
+}
+
+impl kube::runtime::utils::Backoff for Quick {
+    fn reset(&mut self) {
+        self.tries = 0;
+    }
+}
+
 #[derive(Default)]
 struct Stores {
     pipelines: BTreeMap<PipelineKey, Arc<DynamicObject>>,
@@ -77,7 +106,7 @@ impl Cache {
             changes,
         };
         let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
-        let stream = watcher::watcher(api, watcher::Config::default()).default_backoff();
+        let stream = watcher::watcher(api, watcher::Config::default()).backoff(quick_backoff());
         let me = cache.clone();
         tokio::spawn(async move {
             let mut fresh: Option<BTreeMap<PipelineKey, Arc<DynamicObject>>> = None;
@@ -89,7 +118,7 @@ impl Cache {
             }
         });
         let api: Api<Pod> = Api::all(client.clone());
-        let stream = watcher::watcher(api, watcher::Config::default().labels(PIPELINE_LABEL)).default_backoff();
+        let stream = watcher::watcher(api, watcher::Config::default().labels(PIPELINE_LABEL)).backoff(quick_backoff());
         let me = cache.clone();
         tokio::spawn(async move {
             let mut fresh: Option<PodsByPipeline> = None;
@@ -313,7 +342,18 @@ fn newer_or_same(seen: &str, ours: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::newer_or_same;
+    use super::{newer_or_same, Quick};
+    use kube::runtime::utils::Backoff;
+    use std::time::Duration;
+
+    #[test]
+    fn a_broken_watch_is_tried_again_within_two_seconds() {
+        let mut b = Quick::default();
+        let ms: Vec<u128> = b.by_ref().take(7).map(|d| d.as_millis()).collect();
+        assert_eq!(ms, [200, 400, 800, 1600, 2000, 2000, 2000]);
+        b.reset();
+        assert_eq!(b.next(), Some(Duration::from_millis(200)));
+    }
 
     #[test]
     fn resource_versions_compare_as_numbers_or_not_at_all() {

@@ -149,6 +149,16 @@ impl ServiceError {
     /// that cannot be read, 422 for a spec that breaks rules, 409 for a conflict, Kubernetes'
     /// own 4xx, 503 when it cannot be reached, 504 when it did not answer in time, else 502.
     pub fn status_code(&self) -> u16 {
+        self.status()
+    }
+
+    /// Kubernetes could not be reached or did not answer (502, 503, 504): trying again later
+    /// may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self.status(), 502..=504)
+    }
+
+    fn status(&self) -> u16 {
         match self {
             ServiceError::PipelineNotFound { .. }
             | ServiceError::SidecarNotFound(_)

@@ -34,7 +34,7 @@ impl ClusterSchema {
         let resource = ApiResource::erase::<CustomResourceDefinition>(&());
         let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
         let config = watcher::Config::default().fields(&format!("metadata.name={}", crd_name()));
-        let stream = watcher::watcher(api, config).default_backoff();
+        let stream = watcher::watcher(api, config).backoff(crate::cache::quick_backoff());
         let me = schema.clone();
         tokio::spawn(async move {
             futures::pin_mut!(stream);

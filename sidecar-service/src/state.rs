@@ -297,7 +297,7 @@ impl Sidecars {
     }
 
     /// [`Self::pipeline_state`] now and after each change, for as long as the stream is read; it
-    /// ends after an error (the pipeline is gone, say).
+    /// ends after an error (the pipeline is gone, say), but not while Kubernetes is out of reach.
     pub fn pipeline_states(&self, caller: Caller, namespace: String, name: String) -> LiveStream<PipelineState> {
         let me = self.clone();
         let key = (namespace.clone(), name.clone());
@@ -344,7 +344,9 @@ const SETTLE: Duration = Duration::from_millis(150);
 const REFRESH: Duration = Duration::from_secs(3);
 
 /// `read()` now, then again after each change that `concerns` (and every [`REFRESH`]), sent
-/// only when it differs from the last one sent; ends after the first error.
+/// only when it differs from the last one sent; ends after the first error, except when
+/// Kubernetes cannot be reached (502, 503, 504): that is sent once, and the stream goes on
+/// reading, its next state sent whatever the last one was (the client learns it is live again).
 fn live<T, F, Fut>(
     changes: Option<broadcast::Receiver<(String, String)>>,
     concerns: impl Fn(&(String, String)) -> bool + Send + Sync + 'static,
@@ -361,21 +363,31 @@ where
         last: Option<T>,
         read: F,
         done: bool,
+        /// The last read could not reach Kubernetes.
+        failing: bool,
     }
-    let start = State { changes, concerns, last: None, read, done: false };
+    let start = State { changes, concerns, last: None, read, done: false, failing: false };
     futures::stream::unfold(start, move |mut st| async move {
         loop {
             if st.done {
                 return None;
             }
-            if st.last.is_some() {
+            if st.last.is_some() || st.failing {
                 wait_for_change(st.changes.as_mut(), &st.concerns).await;
             }
             match (st.read)().await {
                 Ok(now) if st.last.as_ref() == Some(&now) => continue,
                 Ok(now) => {
+                    st.failing = false;
                     st.last = Some(now.clone());
                     return Some((Ok(now), st));
+                }
+                Err(e) if e.is_transient() => {
+                    st.last = None;
+                    if std::mem::replace(&mut st.failing, true) {
+                        continue;
+                    }
+                    return Some((Err(e), st));
                 }
                 Err(e) => {
                     st.done = true;
@@ -413,4 +425,57 @@ async fn wait_for_change(
     // Let the rest of a burst arrive, then read once.
     tokio::time::sleep(SETTLE).await;
     while let Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) = rx.try_recv() {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::StreamExt;
+    use std::sync::{Arc, Mutex};
+
+    /// A live stream whose reads give `answers` in turn (then the last one again).
+    fn stream(answers: Vec<Result<u32, ServiceError>>) -> LiveStream<u32> {
+        let answers = Arc::new(Mutex::new(answers));
+        let (tx, rx) = broadcast::channel(8);
+        // Every read is followed by a change, so the stream never waits for REFRESH.
+        live(
+            Some(rx),
+            |_| true,
+            move || {
+                let (answers, tx) = (answers.clone(), tx.clone());
+                async move {
+                    let _ = tx.send(("ns".to_owned(), "p".to_owned()));
+                    let mut a = answers.lock().expect("answers");
+                    if a.len() > 1 {
+                        a.remove(0)
+                    } else {
+                        match &a[0] {
+                            Ok(n) => Ok(*n),
+                            Err(_) => Err(ServiceError::Unavailable("still down".into())),
+                        }
+                    }
+                }
+            },
+        )
+    }
+
+    fn down() -> ServiceError {
+        ServiceError::Unavailable("cannot reach Kubernetes: Connection refused".into())
+    }
+
+    #[tokio::test]
+    async fn a_cluster_out_of_reach_is_said_once_and_the_stream_goes_on() {
+        let s = stream(vec![Ok(1), Err(down()), Err(down()), Err(down()), Ok(1)]);
+        let got: Vec<Result<u32, u16>> = s.take(3).map(|r| r.map_err(|e| e.status_code())).collect().await;
+        // The same state as before the outage is sent again: the client learns it is live.
+        assert_eq!(got, [Ok(1), Err(503), Ok(1)]);
+    }
+
+    #[tokio::test]
+    async fn an_error_that_is_not_the_clusters_reach_ends_the_stream() {
+        let gone = ServiceError::PipelineNotFound { name: "p".into(), namespace: Some("ns".into()) };
+        let s = stream(vec![Ok(1), Err(gone), Ok(2)]);
+        let got: Vec<Result<u32, u16>> = s.map(|r| r.map_err(|e| e.status_code())).collect().await;
+        assert_eq!(got, [Ok(1), Err(404)]);
+    }
 }

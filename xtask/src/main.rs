@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench(),
+        Some("soak") => soak(&args[1..]),
         Some("fuzz-api") => match args.get(1).map(|s| s.parse::<u64>()) {
             None => fuzz_api_alone(600),
             Some(Ok(seconds)) if seconds > 0 => fuzz_api_alone(seconds),
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
                  cargo xtask site                           build the browser part into target/site\n       \
                  cargo xtask bench                          print the browser part's figures (sizes, time to interactive)\n       \
                  cargo xtask fuzz-api [SECONDS]             schemathesis against the REST API (default 600 s), with its counts\n       \
+                 cargo xtask soak [SECONDS] [RESTARTS]      the fault soak, longer (default phases of 60 s, 3 restarts), with its figures\n       \
                  cargo xtask sweep                          delete build products the test builds no longer use"
             );
             return ExitCode::from(2);
@@ -368,6 +370,27 @@ fn run_tests(ws: &Workspace) -> Result<()> {
     result?;
     no_tokens_logged(&tokens, &signed_log)?;
     fuzz_api(ws, &bin, &site, 60)
+}
+
+/// `cargo xtask soak [SECONDS] [RESTARTS]`: `server/tests/soak.rs` with longer phases and
+/// more restarts of the cluster than the test command's, its figures printed.
+fn soak(args: &[String]) -> Result<()> {
+    let number = |i: usize, default: u64| match args.get(i) {
+        None => Ok(default),
+        Some(a) => a.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| format!("soak takes numbers, not {a:?}")),
+    };
+    let (seconds, restarts) = (number(0, 60)?, number(1, 3)?);
+    let ws = Workspace::locate()?;
+    ensure_kubectl()?;
+    ws.cargo(&["build", "-p", "cli", "--bin", "sidecarctl"])?;
+    step(&format!("soak: phases of {seconds} s, {restarts} restarts"));
+    status(
+        Command::new(env!("CARGO"))
+            .args(["test", "-p", "server", "--test", "soak", "--", "--nocapture"])
+            .current_dir(&ws.root)
+            .env("SIDECAR_SOAK_SECONDS", seconds.to_string())
+            .env("SIDECAR_SOAK_RESTARTS", restarts.to_string()),
+    )
 }
 
 /// `cargo xtask fuzz-api SECONDS`: the long run.

@@ -32,7 +32,8 @@ impl Live {
 
 /// Opens the stream at `url` (re-opened when it changes) while the calling component lives:
 /// each `state` event is decoded as a `T` and given to `on_state`; an `error` event (what the
-/// stream watched is gone, say) to `on_error`, and the stream ends.
+/// stream watched is gone, say) to `on_error`, and the stream ends; an `unavailable` event
+/// (Kubernetes out of reach) shows the stream as reconnecting until the next `state`.
 pub fn follow<T>(
     url: impl Fn() -> String + Send + Sync + 'static,
     on_state: impl Fn(T) + Clone + Send + Sync + 'static,
@@ -126,12 +127,15 @@ pub mod browser {
         let handle = source.clone();
         let opened = listen(
             url,
-            &["state", "error"],
+            &["state", "error", "unavailable"],
             move |name, data| {
                 if name == "state" {
                     if let Ok(state) = serde_json::from_str::<T>(&data) {
+                        set_status.set(Live::Live);
                         on_state(state);
                     }
+                } else if name == "unavailable" {
+                    set_status.set(Live::Reconnecting);
                 } else if let Ok(body) = serde_json::from_str::<ErrorBody>(&data) {
                     if let Some(s) = handle.borrow().as_ref() {
                         s.close();

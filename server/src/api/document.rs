@@ -169,7 +169,9 @@ fn events_as_events(response: &mut Value) {
         "type": "object", "required": ["event", "data"],
         "properties": {"event": {"const": name}, "data": json_data(data)}
     });
-    media.insert("schema".to_owned(), json!({"oneOf": [event, error]}));
+    let mut unavailable = error.clone();
+    unavailable["properties"]["event"] = json!({"const": "unavailable"});
+    media.insert("schema".to_owned(), json!({"oneOf": [event, error, unavailable]}));
 }
 
 /// Where an answer's values lead: the created sidecar's ID to what can be done with it, a

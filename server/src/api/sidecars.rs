@@ -361,9 +361,11 @@ fn live_events<T: serde::Serialize + Send + 'static>(states: sidecar_service::Li
             Ok(state) => SseEvent::default().event("state").json_data(&state).unwrap_or_default(),
             Err(e) => {
                 let status = e.status_code();
+                // Kubernetes out of reach: the stream goes on, and says so meanwhile.
+                let name = if e.is_transient() { "unavailable" } else { "error" };
                 let mut body = serde_json::to_value(e.into_body()).unwrap_or_default();
                 body["status"] = status.into();
-                SseEvent::default().event("error").data(body.to_string())
+                SseEvent::default().event(name).data(body.to_string())
             }
         })
     });
@@ -372,7 +374,7 @@ fn live_events<T: serde::Serialize + Send + 'static>(states: sidecar_service::Li
 
 #[utoipa::path(get, path = "/pipelines/{namespace}/{name}/watch", tag = "pipelines",
     params(("namespace" = String, Path), ("name" = String, Path)),
-    responses((status = 200, description = "Server-sent events: a `state` event (a PipelineState) now and after each change; an `error` event ends the stream",
+    responses((status = 200, description = "Server-sent events: a `state` event (a PipelineState) now and after each change; an `error` event ends the stream; `unavailable` (an ErrorBody) says Kubernetes cannot be reached, and states follow once it can",
         content_type = "text/event-stream", body = PipelineState), (status = 404, body = ErrorBody)))]
 /// `GET /pipelines/{namespace}/{name}/watch`: the pipeline's state, live.
 async fn pipeline_watch(
@@ -402,7 +404,7 @@ struct PageQuery {
 }
 
 #[utoipa::path(get, path = "/pipelines/watch", tag = "pipelines", params(PageQuery),
-    responses((status = 200, description = "Server-sent events: a `state` event (a PipelinePage) now and after each change",
+    responses((status = 200, description = "Server-sent events: a `state` event (a PipelinePage) now and after each change; `unavailable` (an ErrorBody) says Kubernetes cannot be reached, and states follow once it can",
         content_type = "text/event-stream", body = sidecar_api::PipelinePage)))]
 /// `GET /pipelines/watch`: a page of the pipeline listing, live.
 async fn pipelines_watch(
@@ -431,7 +433,7 @@ async fn sidecar_state(
 }
 
 #[utoipa::path(get, path = "/sidecars/{id}/watch", tag = "sidecars", params(("id" = String, Path)),
-    responses((status = 200, description = "Server-sent events: a `state` event (a SidecarState) now and after each change; an `error` event ends the stream",
+    responses((status = 200, description = "Server-sent events: a `state` event (a SidecarState) now and after each change; an `error` event ends the stream; `unavailable` (an ErrorBody) says Kubernetes cannot be reached, and states follow once it can",
         content_type = "text/event-stream", body = SidecarState), (status = 404, body = ErrorBody)))]
 /// `GET /sidecars/{id}/watch`: the sidecar's state, live.
 async fn sidecar_watch(

@@ -40,3 +40,64 @@ pub async fn embedded_console(pipeline_crd: Option<&Value>) -> (String, emulator
     tokio::spawn(server::serving::serve(listener, app, None, limits, std::future::pending()));
     (format!("http://{addr}"), kubectl)
 }
+
+/// A loopback port nothing listens on now.
+#[allow(dead_code)]
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port()
+}
+
+/// A child process, killed (SIGKILL: no chance to flush anything) when dropped, also when an
+/// assertion fails.
+#[allow(dead_code)]
+pub struct Running(pub std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits (30 s at most) until something listens on `port`.
+#[allow(dead_code)]
+pub fn wait_for_port(port: u16) {
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(30), "nothing listens on {port}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// `sidecar-console emulator` on `port`, its kubeconfig `dir/kubeconfig` and its objects in
+/// `dir/data` (kept across restarts).
+#[allow(dead_code)]
+pub fn start_emulator(port: u16, dir: &std::path::Path) -> Running {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_sidecar-console"))
+        .args(["emulator", "--listen", &format!("127.0.0.1:{port}"), "--kubeconfig"])
+        .arg(dir.join("kubeconfig"))
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the emulator");
+    let running = Running(child);
+    wait_for_port(port);
+    running
+}
+
+/// xorshift: reproducible choices without a dependency (a run is repeated by its seed).
+#[allow(dead_code)]
+pub struct Rng(pub u64);
+
+#[allow(dead_code)]
+impl Rng {
+    /// A number below `n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
