@@ -327,7 +327,6 @@ async fn two_updates_with_one_etag_one_wins_the_other_conflicts() {
     }
 }
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thousand_mixed_operations_from_eight_clients_lose_nothing() {
     let api = std::sync::Arc::new(start().await);

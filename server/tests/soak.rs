@@ -147,7 +147,6 @@ async fn silent(mode: &AtomicU8) {
     }
 }
 
-
 /// What a sidecar slot may be in the cluster: one state once known, two while the answer to
 /// a change was lost.
 #[derive(Clone, Debug, PartialEq)]
