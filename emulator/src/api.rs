@@ -456,7 +456,7 @@ fn media_type(headers: &HeaderMap) -> Option<&str> {
     Some(content_type.split(';').next().unwrap_or("").trim())
 }
 
-fn body_json(body: &Bytes) -> Result<Value, ApiError> {
+fn body_json(body: &[u8]) -> Result<Value, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))
 }
 
@@ -478,8 +478,10 @@ fn patch(
     Ok(obj)
 }
 
-/// Applies a JSON patch, merge patch or (where `strategic`) strategic merge patch to `obj`.
-fn apply_patch(obj: &mut Value, mime: &str, body: &Bytes, strategic: bool) -> Result<(), ApiError> {
+/// Applies a JSON patch, merge patch or (where `strategic`: a built-in type, whose merge keys
+/// are known) strategic merge patch of media type `mime` to `obj`, or says why not as the API
+/// server would.
+pub fn apply_patch(obj: &mut Value, mime: &str, body: &[u8], strategic: bool) -> Result<(), ApiError> {
     let patch = body_json(body)?;
     match mime {
         "application/json-patch+json" => {

@@ -26,7 +26,7 @@ mod logs;
 mod logs_api;
 mod merge;
 mod openapi;
-mod protobuf;
+pub mod protobuf;
 pub mod rbac;
 pub mod resources;
 mod reviews;
@@ -36,6 +36,7 @@ mod serve;
 mod store;
 mod table;
 
+pub use api::apply_patch;
 pub use disk::DiskError;
 pub use error::ApiError;
 pub use serve::{Certificate, ServeError};

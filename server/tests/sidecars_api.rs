@@ -569,3 +569,35 @@ async fn an_unreachable_cluster_is_a_503_in_words_a_person_understands() {
     assert!(error.to_lowercase().contains("connection refused"), "{error}");
     assert!(!error.contains("ServiceError") && !error.contains("client error"), "no internal type names: {error}");
 }
+
+#[tokio::test]
+async fn a_listing_larger_than_one_piece_or_empty_is_one_valid_json_array_in_order() {
+    let api = start().await;
+    for i in 0..400 {
+        create_object(
+            &api.emulator,
+            "core.calyptia.com/v1",
+            "Pipeline",
+            pipeline("observability", &format!("p-{i:03}")),
+        );
+    }
+    let expected: Vec<String> = std::iter::once("logging/app-logs".to_owned())
+        .chain((0..400).map(|i| format!("observability/p-{i:03}")))
+        .collect();
+    // From Kubernetes at first, from the watch cache once it has synced: the same answer.
+    for _ in 0..2 {
+        let (s, list) = api.get("/pipelines").await;
+        assert_eq!(s, StatusCode::OK);
+        let names: Vec<String> = list
+            .as_array()
+            .expect("an array")
+            .iter()
+            .map(|p| format!("{}/{}", p["namespace"].as_str().unwrap_or(""), p["name"].as_str().unwrap_or("")))
+            .collect();
+        assert_eq!(names, expected);
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    let (s, list) = api.get("/pipelines?namespace=nothing-here").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(list, json!([]));
+}

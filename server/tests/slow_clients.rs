@@ -130,3 +130,27 @@ async fn a_thousand_idle_kept_alive_connections_do_not_stop_the_console() {
         assert!(read_to_close(conn).await.is_some(), "an idle connection is closed");
     }
 }
+
+#[tokio::test]
+async fn bodies_that_are_not_text_or_nest_without_end_are_a_400_in_words() {
+    let addr = console().await;
+    let client = reqwest::Client::new();
+    let deep = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
+    let cases: [(&str, Vec<u8>, &str); 3] = [
+        ("/api/v1/validate", vec![b'{', 0xff, 0xfe, b'}'], "the request body is not UTF-8"),
+        ("/api/v1/validate", deep.clone().into_bytes(), "recursion limit exceeded"),
+        ("/api/v1/pipelines/logging/app-logs/sidecars", deep.into_bytes(), "recursion limit exceeded"),
+    ];
+    for (path, body, says) in cases {
+        let resp = client
+            .post(format!("http://{addr}{path}"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(resp.status(), 400, "{path}");
+        let body: serde_json::Value = resp.json().await.expect("JSON");
+        assert!(body["error"].as_str().is_some_and(|e| e.contains(says)), "{path}: {body}");
+    }
+}

@@ -86,6 +86,40 @@ fn idents(p: &DynamicObject) -> Vec<Ident> {
         .collect()
 }
 
+/// A pipeline listing read one view at a time: from the watch cache each view is made as it is
+/// read, so that a listing of the whole cluster is never built in memory at once.
+pub struct Listing(ListingItems);
+
+enum ListingItems {
+    Cached { items: std::vec::IntoIter<Arc<DynamicObject>>, cache: cache::Cache },
+    Built(std::vec::IntoIter<PipelineView>),
+}
+
+impl Iterator for Listing {
+    type Item = PipelineView;
+
+    fn next(&mut self) -> Option<PipelineView> {
+        match &mut self.0 {
+            ListingItems::Built(views) => views.next(),
+            ListingItems::Cached { items, cache } => {
+                let p = items.next()?;
+                let r = reference(&p);
+                let pods = cache.pods(&r.namespace, &r.name).unwrap_or_default();
+                let mut v = pipeline_view(&p);
+                v.health = state::health(&p, &pods);
+                Some(v)
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.0 {
+            ListingItems::Built(views) => views.size_hint(),
+            ListingItems::Cached { items, .. } => items.size_hint(),
+        }
+    }
+}
+
 fn reference(p: &DynamicObject) -> PipelineRef {
     PipelineRef { namespace: p.namespace().unwrap_or_default(), name: p.name_any() }
 }
@@ -365,17 +399,17 @@ impl Sidecars {
         self.schema.sidecar_items().filter(|s| OURS.as_ref() != Some(s.as_ref()))
     }
 
-    /// The pipelines the caller can list (all namespaces, or one).
-    pub async fn list_pipelines(
-        &self,
-        caller: &Caller,
-        namespace: Option<&str>,
-    ) -> Result<Vec<PipelineView>, ServiceError> {
+    /// The pipelines the caller can list (all namespaces, or one), in order of namespace and
+    /// name.
+    pub async fn list_pipelines(&self, caller: &Caller, namespace: Option<&str>) -> Result<Listing, ServiceError> {
         check_names(namespace, None)?;
         // A filter no namespace can match is a mistake to name, not an empty list.
         if let Some(why) = namespace.and_then(|ns| sidecar_spec::names::dns1123_label(ns).into_iter().next()) {
             let ns = namespace.unwrap_or_default();
             return Err(ServiceError::BadRequest(format!("namespace {ns:?} is not a valid namespace name: it {why}")));
+        }
+        if let Some(listing) = self.cached_listing(caller, namespace).await {
+            return Ok(listing);
         }
         let items = match pipelines(&caller.client, namespace).list(&ListParams::default()).await {
             Ok(list) => list.items,
@@ -406,7 +440,25 @@ impl Sidecars {
             out.push(self.healthy_view(caller, p).await?);
         }
         out.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-        Ok(out)
+        Ok(Listing(ListingItems::Built(out.into_iter())))
+    }
+
+    /// The listing from the watch cache, when it is synced and Kubernetes says the caller may
+    /// list those pipelines and their pods themselves.
+    async fn cached_listing(&self, caller: &Caller, namespace: Option<&str>) -> Option<Listing> {
+        let cache = self.cache.as_ref()?;
+        if !cache.ready() || !caller.may_read("list", PIPELINES.0, PIPELINES.1, namespace.unwrap_or("")).await {
+            return None;
+        }
+        let (items, _) = cache.pipelines_page(|k| namespace.is_none_or(|ns| ns == k.0), 0, usize::MAX)?;
+        let mut namespaces: Vec<String> = items.iter().filter_map(|p| p.namespace()).collect();
+        namespaces.dedup();
+        for ns in &namespaces {
+            if !caller.may_read("list", "", "pods", ns).await {
+                return None;
+            }
+        }
+        Some(Listing(ListingItems::Cached { items: items.into_iter(), cache: cache.clone() }))
     }
 
     /// The view of `p` with its health, read from its pods.

@@ -23,6 +23,11 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => bench(),
         Some("soak") => soak(&args[1..]),
+        Some("fuzz") => match args.get(1).map(|s| s.parse::<u64>()) {
+            None => fuzz(60),
+            Some(Ok(seconds)) if seconds > 0 => fuzz(seconds),
+            Some(_) => Err(format!("fuzz takes a number of seconds, not {:?}", args[1])),
+        },
         Some("fuzz-api") => match args.get(1).map(|s| s.parse::<u64>()) {
             None => fuzz_api_alone(600),
             Some(Ok(seconds)) if seconds > 0 => fuzz_api_alone(seconds),
@@ -38,6 +43,7 @@ fn main() -> ExitCode {
                  cargo xtask bench                          print the browser part's figures (sizes, time to interactive)\n       \
                  cargo xtask fuzz-api [SECONDS]             schemathesis against the REST API (default 600 s), with its counts\n       \
                  cargo xtask soak [SECONDS] [RESTARTS]      the fault soak, longer (default phases of 60 s, 3 restarts), with its figures\n       \
+                 cargo xtask fuzz [SECONDS]                 each cargo-fuzz target of fuzz/ for SECONDS (default 60), with its counts\n       \
                  cargo xtask sweep                          delete build products the test builds no longer use"
             );
             return ExitCode::from(2);
@@ -370,6 +376,59 @@ fn run_tests(ws: &Workspace) -> Result<()> {
     result?;
     no_tokens_logged(&tokens, &signed_log)?;
     fuzz_api(ws, &bin, &site, 60)
+}
+
+/// The cargo-fuzz targets of `fuzz/`.
+const FUZZ_TARGETS: [&str; 4] = ["spec_bytes", "spec_json", "protobuf", "patch"];
+
+/// `cargo xtask fuzz [SECONDS]`: each target of `fuzz/` under libFuzzer for `seconds`, with a
+/// 10 s bound on one input and 2 GiB on memory; prints how many inputs each ran, and fails on
+/// the first crash, hang or leak (its input is kept in `fuzz/artifacts/`).
+fn fuzz(seconds: u64) -> Result<()> {
+    let ws = Workspace::locate()?;
+    if !Command::new("cargo").args(["fuzz", "--version"]).output().is_ok_and(|o| o.status.success()) {
+        step("cargo install cargo-fuzz --locked");
+        status(Command::new("cargo").args(["install", "cargo-fuzz", "--locked"]))?;
+    }
+    let mut summary = Vec::new();
+    for target in FUZZ_TARGETS {
+        step(&format!("cargo fuzz run {target} for {seconds} s"));
+        let out = Command::new("cargo")
+            .args([
+                "fuzz",
+                "run",
+                target,
+                "--",
+                &format!("-max_total_time={seconds}"),
+                "-timeout=10",
+                "-rss_limit_mb=2048",
+            ])
+            .current_dir(&ws.root)
+            // libFuzzer's instrumentation takes flags of rustc's nightly channel; this lets the
+            // stable compiler accept them.
+            .env("RUSTC_BOOTSTRAP", "1")
+            .output()
+            .map_err(|e| format!("cannot run cargo fuzz: {e}"))?;
+        let said = String::from_utf8_lossy(&out.stderr);
+        let runs = said.lines().rev().find_map(|l| l.strip_prefix("Done ")).unwrap_or("no runs").to_owned();
+        if !out.status.success() {
+            let tail: Vec<&str> = said.lines().rev().take(40).collect();
+            for line in tail.iter().rev() {
+                eprintln!("{line}");
+            }
+            return Err(format!(
+                "fuzz target {target} failed ({}); its input is in fuzz/artifacts/{target}/",
+                out.status
+            ));
+        }
+        println!("{target}: {runs}");
+        summary.push(format!("{target}: {runs}, no crash"));
+    }
+    println!("\nfuzzing, {seconds} s per target:");
+    for line in summary {
+        println!("  {line}");
+    }
+    Ok(())
 }
 
 /// `cargo xtask soak [SECONDS] [RESTARTS]`: `server/tests/soak.rs` with longer phases and

@@ -58,13 +58,51 @@ async fn list_pipelines(
     State(s): State<ApiState>,
     Who(caller): Who,
     Query(q): Query<PipelineQuery>,
-) -> Result<Json<Vec<PipelineView>>, ApiError> {
+) -> Result<Response, ApiError> {
     let client = caller;
     let ns = q.namespace.as_deref().filter(|n| !n.is_empty());
     match q.name.as_deref().filter(|n| !n.is_empty()) {
-        Some(name) => Ok(Json(vec![s.sidecars.resolve(&client, ns, name).await?])),
-        None => Ok(Json(s.sidecars.list_pipelines(&client, ns).await?)),
+        Some(name) => Ok(Json(vec![s.sidecars.resolve(&client, ns, name).await?]).into_response()),
+        None => Ok(json_array(s.sidecars.list_pipelines(&client, ns).await?)),
     }
+}
+
+/// A JSON array written as the body is sent, in pieces of about 32 KiB, never whole in memory.
+fn json_array<T: serde::Serialize + Send + 'static>(items: impl Iterator<Item = T> + Send + 'static) -> Response {
+    const PIECE: usize = 32 * 1024;
+    #[derive(PartialEq)]
+    enum Step {
+        Start,
+        Middle,
+        Done,
+    }
+    let pieces = futures::stream::unfold((items, Step::Start), |(mut items, step)| async move {
+        if step == Step::Done {
+            return None;
+        }
+        let mut buf = Vec::with_capacity(PIECE + 1024);
+        let mut comma = step == Step::Middle;
+        if !comma {
+            buf.push(b'[');
+        }
+        loop {
+            if buf.len() >= PIECE {
+                return Some((Ok::<_, std::convert::Infallible>(Bytes::from(buf)), (items, Step::Middle)));
+            }
+            let Some(item) = items.next() else {
+                buf.push(b']');
+                return Some((Ok(Bytes::from(buf)), (items, Step::Done)));
+            };
+            if std::mem::replace(&mut comma, true) {
+                buf.push(b',');
+            }
+            // A view always serializes (plain fields); should one not, the array stays valid.
+            if serde_json::to_writer(&mut buf, &item).is_err() {
+                buf.extend_from_slice(b"null");
+            }
+        }
+    });
+    ([(header::CONTENT_TYPE, "application/json")], axum::body::Body::from_stream(pieces)).into_response()
 }
 
 /// One pipeline.
