@@ -47,7 +47,25 @@ fn add_spec_schema(doc: &mut Value) {
     let Some(components) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else { return };
     for (name, mut schema) in schemas {
         rewrite_refs(&mut schema);
+        nullable_optionals(&mut schema);
         components.insert(name, schema);
+    }
+}
+
+/// A field that is not required may also be `null`: the API, like Kubernetes' decoding, takes
+/// it as absent (the editor's copy of the schema, `/schema/sidecar.json`, leaves this out).
+fn nullable_optionals(schema: &mut Value) {
+    let required: Vec<String> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default();
+    let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else { return };
+    for (name, property) in properties.iter_mut() {
+        if !required.contains(name) {
+            let original = std::mem::take(property);
+            *property = json!({"anyOf": [original, {"type": "null"}]});
+        }
     }
 }
 

@@ -102,7 +102,8 @@ fn json_array<T: serde::Serialize + Send + 'static>(items: impl Iterator<Item = 
             }
         }
     });
-    ([(header::CONTENT_TYPE, "application/json")], axum::body::Body::from_stream(pieces)).into_response()
+    // Fused: a compressing layer may ask once more after the end.
+    ([(header::CONTENT_TYPE, "application/json")], axum::body::Body::from_stream(pieces.fuse())).into_response()
 }
 
 /// One pipeline.
