@@ -219,9 +219,9 @@ pub struct ContainerPort {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     #[schemars(extend("enum" = ["TCP", "UDP", "SCTP"]))]
     pub protocol: String,
-    /// Port on the node, 1-65535.
+    /// Port on the node, 1-65535; 0 (as absent) for none.
     #[serde(default, skip_serializing_if = "is_zero")]
-    #[schemars(range(min = 1, max = 65535))]
+    #[schemars(range(min = 0, max = 65535))]
     pub host_port: i32,
     /// Node address to bind `hostPort` to.
     #[serde(default, rename = "hostIP", skip_serializing_if = "String::is_empty")]

@@ -473,6 +473,9 @@ impl Validator {
     fn config_map_source(&mut self, cm: &ConfigMapVolumeSource, path: &FieldPath) {
         if cm.name.is_empty() {
             self.push(FieldError::required(path.child("name"), "the ConfigMap's name is required"));
+        } else {
+            // As Kubernetes' ValidateConfigMapName: an object name, a DNS-1123 subdomain.
+            self.invalid_each(&path.child("name"), &cm.name, names::dns1123_subdomain(&cm.name));
         }
         if let Some(mode) = cm.default_mode {
             if !(0..=0o777).contains(&mode) {

@@ -748,3 +748,12 @@ fn schema_describes_the_types() {
     }
     assert!(schema["required"].as_array().unwrap().contains(&json!("name")));
 }
+
+#[test]
+fn a_configmap_volume_names_a_configmap_kubernetes_could_have() {
+    for bad in ["×ø", "Config", "a_b", "-cfg"] {
+        let v = with(json!({"volumes": [{"name": "c", "configMap": {"name": bad}}]}));
+        invalid(v, "volumes[0].configMap.name", ErrorKind::Invalid);
+    }
+    valid(with(json!({"volumes": [{"name": "c", "configMap": {"name": "envoy.config-1"}}]})));
+}
