@@ -673,6 +673,9 @@ async fn acknowledged_changes_survive_cluster_faults_and_nothing_else_appears() 
     }
     println!("soak: slowest answer {:?}; console RSS {rss_before} KiB before, {rss_after} KiB after", t.slowest);
     assert!(wrong.is_empty(), "lost or invented: {wrong:#?}");
+    // Each restart broke the console's watch: the open page was told, rather than left saying
+    // "live" over what the cache last saw.
+    assert!(said_unavailable as u64 >= restarts, "the live stream said `unavailable` {said_unavailable} time(s)");
     assert!(t.bad.is_empty(), "answers a person cannot use: {:#?}", t.bad);
     assert!(t.acknowledged > 0, "nothing was acknowledged");
     for (what, took) in &recoveries {

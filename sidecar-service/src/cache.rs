@@ -6,6 +6,12 @@
 //! The pipelines are kept sorted by namespace and name, and the pods grouped by pipeline, so a
 //! page of a listing costs that page, not the whole cluster; every change is announced on a
 //! broadcast channel (the pipeline it concerns), which feeds the console's live pages.
+//!
+//! A watch that breaks (the cluster went away, the connection was cut) stops the cache from
+//! answering until the watch has listed everything again: what it holds may be stale by then,
+//! and a page served from it would call itself live. Reads go to Kubernetes meanwhile (and fail
+//! in words while it cannot be reached), and every listener is told that anything may have
+//! changed, both when the watch breaks and when it is whole again.
 
 use super::index::{Index, PipelineKey};
 use futures::StreamExt;
@@ -21,6 +27,25 @@ use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::broadcast;
 
 type PodsByPipeline = HashMap<PipelineKey, BTreeMap<String, Arc<Pod>>>;
+
+/// What a listener of [`Cache::changes`] is told.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// Pipeline `(namespace, name)` or one of its pods changed.
+    Pipeline(PipelineKey),
+    /// Anything may have changed: a watch broke, or listed everything again after a break.
+    Everything,
+}
+
+impl Change {
+    /// Whether this change may concern pipeline `key`.
+    pub fn concerns(&self, key: &PipelineKey) -> bool {
+        match self {
+            Change::Pipeline(k) => k == key,
+            Change::Everything => true,
+        }
+    }
+}
 
 /// How soon a broken watch is tried again: from 200 ms, doubling, at most 2 s apart, so that
 /// the caches catch up within seconds of the cluster coming back (kube-runtime's default waits
@@ -67,7 +92,7 @@ pub struct Cache {
     restarts: Arc<std::sync::atomic::AtomicU64>,
     /// Pipelines as our writes left them, until the watch shows that version (or a later one).
     written: Arc<Mutex<HashMap<PipelineKey, String>>>,
-    changes: broadcast::Sender<PipelineKey>,
+    changes: broadcast::Sender<Change>,
 }
 
 fn key_of_pipeline(p: &DynamicObject) -> PipelineKey {
@@ -106,40 +131,59 @@ impl Cache {
             changes,
         };
         let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
-        let stream = watcher::watcher(api, watcher::Config::default())
-            // Nothing here reads who wrote which field; without it a pipeline takes about
-            // half the memory.
-            .modify(|p| p.managed_fields_mut().clear())
-            .backoff(quick_backoff());
         let me = cache.clone();
         tokio::spawn(async move {
             let mut fresh: Option<BTreeMap<PipelineKey, Arc<DynamicObject>>> = None;
-            futures::pin_mut!(stream);
-            while let Some(event) = stream.next().await {
-                let Ok(event) = event else { continue };
-                index.observe(&event);
-                me.pipeline_event(event, &mut fresh);
-            }
+            follow_watch(
+                || {
+                    watcher::watcher(api.clone(), watcher::Config::default())
+                        // Nothing here reads who wrote which field; without it a pipeline
+                        // takes about half the memory.
+                        .modify(|p| p.managed_fields_mut().clear())
+                },
+                |event| {
+                    index.observe(&event);
+                    me.pipeline_event(event, &mut fresh);
+                },
+                || me.broke(&me.pipelines_ready),
+            )
+            .await;
         });
         let api: Api<Pod> = Api::all(client.clone());
-        let stream = watcher::watcher(api, watcher::Config::default().labels(PIPELINE_LABEL))
-            .modify(|p| p.managed_fields_mut().clear())
-            .backoff(quick_backoff());
         let me = cache.clone();
         tokio::spawn(async move {
             let mut fresh: Option<PodsByPipeline> = None;
-            futures::pin_mut!(stream);
-            while let Some(event) = stream.next().await {
-                let Ok(event) = event else { continue };
-                me.pod_event(event, &mut fresh);
-            }
+            follow_watch(
+                || {
+                    watcher::watcher(api.clone(), watcher::Config::default().labels(PIPELINE_LABEL))
+                        .modify(|p| p.managed_fields_mut().clear())
+                },
+                |event| me.pod_event(event, &mut fresh),
+                || me.broke(&me.pods_ready),
+            )
+            .await;
         });
         cache
     }
 
     fn announce(&self, key: PipelineKey) {
         // Nobody listening is fine.
-        let _ = self.changes.send(key);
+        let _ = self.changes.send(Change::Pipeline(key));
+    }
+
+    /// A watch broke: the cache does not answer from its store until that watch has listed
+    /// again, and everybody listening is told.
+    fn broke(&self, ready: &AtomicBool) {
+        if ready.swap(false, Ordering::AcqRel) {
+            let _ = self.changes.send(Change::Everything);
+        }
+    }
+
+    /// A watch listed everything (again); after a break, everybody listening is told.
+    fn whole(&self, ready: &AtomicBool) {
+        if !ready.swap(true, Ordering::AcqRel) {
+            let _ = self.changes.send(Change::Everything);
+        }
     }
 
     fn pipeline_event(
@@ -158,7 +202,7 @@ impl Cache {
             Event::InitDone => {
                 let next = fresh.take().unwrap_or_default();
                 let old = std::mem::replace(&mut lock_write(&self.stores).pipelines, next.clone());
-                self.pipelines_ready.store(true, Ordering::Release);
+                self.whole(&self.pipelines_ready);
                 // After a relist, whatever differs has changed.
                 for (k, p) in &next {
                     if old.get(k).and_then(|o| o.resource_version()) != p.resource_version() {
@@ -200,7 +244,7 @@ impl Cache {
                     let old = std::mem::replace(&mut stores.pods, next);
                     old.into_keys().chain(stores.pods.keys().cloned()).collect()
                 };
-                self.pods_ready.store(true, Ordering::Release);
+                self.whole(&self.pods_ready);
                 for k in keys {
                     self.announce(k);
                 }
@@ -331,8 +375,41 @@ impl Cache {
 
     /// Every change from now on: the pipeline it concerns (itself or one of its pods). A
     /// receiver that lags far behind gets `Lagged` and should treat everything as changed.
-    pub fn changes(&self) -> broadcast::Receiver<PipelineKey> {
+    pub fn changes(&self) -> broadcast::Receiver<Change> {
         self.changes.subscribe()
+    }
+}
+
+/// Follows one watch for as long as the console runs: `start` makes a watch that lists
+/// everything first, `event` takes what it brings. A watch that fails is dropped (`broke`
+/// is called) and started again with a fresh list after [`quick_backoff`]'s delay, so that
+/// the cache is whole again exactly when that list is in: kube-runtime's watcher would resume
+/// from the last resource version without telling when it succeeded.
+async fn follow_watch<K, S>(start: impl Fn() -> S, mut event: impl FnMut(Event<K>), broke: impl Fn())
+where
+    S: futures::Stream<Item = Result<Event<K>, watcher::Error>>,
+{
+    use kube::runtime::utils::Backoff;
+    let mut backoff = Quick::default();
+    loop {
+        let stream = start();
+        futures::pin_mut!(stream);
+        while let Some(got) = stream.next().await {
+            match got {
+                Ok(e) => {
+                    if matches!(e, Event::InitDone) {
+                        backoff.reset();
+                    }
+                    event(e);
+                }
+                Err(e) => {
+                    tracing::debug!("a watch broke, listing again: {e}");
+                    broke();
+                    break;
+                }
+            }
+        }
+        tokio::time::sleep(backoff.next().unwrap_or(std::time::Duration::from_secs(2))).await;
     }
 }
 

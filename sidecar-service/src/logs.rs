@@ -120,7 +120,7 @@ struct Follow {
     params: LogParams,
     streams: SelectAll<Lines>,
     seen: HashSet<String>,
-    changes: broadcast::Receiver<(String, String)>,
+    changes: broadcast::Receiver<crate::cache::Change>,
 }
 
 impl Follow {
@@ -138,7 +138,7 @@ impl Follow {
                 }
             };
             match change {
-                Some(Ok(k)) if k != self.key => continue,
+                Some(Ok(c)) if !c.concerns(&self.key) => continue,
                 Some(Err(broadcast::error::RecvError::Closed)) => return None,
                 _ => {}
             }

@@ -5,6 +5,7 @@
 use super::{
     idents, pipeline_view, pipelines, reference, status, Caller, LogOptions, ServiceError, Sidecars, MAIN_CONTAINER,
 };
+use crate::cache::Change;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{DynamicObject, ListParams};
@@ -303,7 +304,7 @@ impl Sidecars {
         let key = (namespace.clone(), name.clone());
         live(
             self.changes(),
-            move |k| *k == key,
+            move |c| c.concerns(&key),
             move || {
                 let (me, caller, namespace, name) = (me.clone(), caller.clone(), namespace.clone(), name.clone());
                 async move { me.pipeline_state(&caller, &namespace, &name).await }
@@ -319,7 +320,7 @@ impl Sidecars {
         let pipeline = self.index.get(&id);
         live(
             self.changes(),
-            move |k| pipeline.as_ref().is_none_or(|p| p == k),
+            move |c| pipeline.as_ref().is_none_or(|p| c.concerns(p)),
             move || {
                 let (me, caller, id) = (me.clone(), caller.clone(), id.clone());
                 async move { me.sidecar_state(&caller, &id).await }
@@ -330,7 +331,7 @@ impl Sidecars {
     /// Changes from now on: the `(namespace, name)` of the pipeline each concerns (the pipeline
     /// or one of its pods); None without a watch cache. A receiver that lags gets `Lagged`:
     /// then anything may have changed.
-    pub fn changes(&self) -> Option<broadcast::Receiver<(String, String)>> {
+    pub fn changes(&self) -> Option<broadcast::Receiver<Change>> {
         Some(self.cache.as_ref()?.changes())
     }
 }
@@ -348,8 +349,8 @@ const REFRESH: Duration = Duration::from_secs(3);
 /// Kubernetes cannot be reached (502, 503, 504): that is sent once, and the stream goes on
 /// reading, its next state sent whatever the last one was (the client learns it is live again).
 fn live<T, F, Fut>(
-    changes: Option<broadcast::Receiver<(String, String)>>,
-    concerns: impl Fn(&(String, String)) -> bool + Send + Sync + 'static,
+    changes: Option<broadcast::Receiver<Change>>,
+    concerns: impl Fn(&Change) -> bool + Send + Sync + 'static,
     read: F,
 ) -> LiveStream<T>
 where
@@ -358,7 +359,7 @@ where
     Fut: std::future::Future<Output = Result<T, ServiceError>> + Send,
 {
     struct State<T, F, C> {
-        changes: Option<broadcast::Receiver<(String, String)>>,
+        changes: Option<broadcast::Receiver<Change>>,
         concerns: C,
         last: Option<T>,
         read: F,
@@ -400,8 +401,8 @@ where
 }
 
 async fn wait_for_change(
-    changes: Option<&mut broadcast::Receiver<(String, String)>>,
-    concerns: &(impl Fn(&(String, String)) -> bool + Send + Sync),
+    changes: Option<&mut broadcast::Receiver<Change>>,
+    concerns: &(impl Fn(&Change) -> bool + Send + Sync),
 ) {
     let Some(rx) = changes else {
         tokio::time::sleep(REFRESH).await;
@@ -444,7 +445,7 @@ mod tests {
             move || {
                 let (answers, tx) = (answers.clone(), tx.clone());
                 async move {
-                    let _ = tx.send(("ns".to_owned(), "p".to_owned()));
+                    let _ = tx.send(Change::Pipeline(("ns".to_owned(), "p".to_owned())));
                     let mut a = answers.lock().expect("answers");
                     if a.len() > 1 {
                         a.remove(0)
