@@ -1,7 +1,9 @@
 //! `sidecarctl`: manage pipeline sidecars from the command line, through the Sidecar Console's
 //! REST API.
 //!
-//! Exit codes: 0 success, 1 error (one sentence on stderr), 2 usage error.
+//! Exit codes: 0 success (also when the reader of the output stops reading, as in `| head`),
+//! 1 error (one sentence on stderr), 2 usage error; interrupted (Ctrl-C), the process ends at
+//! once as the signal says (130 in a shell).
 
 mod client;
 mod login;
@@ -178,6 +180,14 @@ pub enum CliError {
         /// Why it failed.
         source: std::io::Error,
     },
+    /// The spec is larger than the console takes.
+    #[error("{path}: a sidecar spec may be at most 1 MiB, and this one is {}", size.map_or("larger".to_owned(), |s| format!("{:.1} MiB", s as f64 / 1048576.0)))]
+    TooBig {
+        /// Where it came from.
+        path: String,
+        /// Its size, when the file says.
+        size: Option<u64>,
+    },
     /// The spec file's name does not end in `.json`.
     #[error("{path}: a spec file name must end in .json")]
     NotJsonFile {
@@ -224,6 +234,20 @@ pub enum CliError {
     /// Output could not be written or encoded.
     #[error("cannot print the result: {0}")]
     Print(String),
+    /// Whoever read the output stopped reading (`| head`): nothing more to say.
+    #[error("the output was closed")]
+    OutputClosed,
+}
+
+impl CliError {
+    /// A failure to write `e` to standard output.
+    pub fn printing(e: &std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            CliError::OutputClosed
+        } else {
+            CliError::Print(e.to_string())
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -248,7 +272,8 @@ fn main() -> ExitCode {
         }
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        // As `grep | head` does: the reader has what it wanted.
+        Ok(()) | Err(CliError::OutputClosed) => ExitCode::SUCCESS,
         Err(e) => {
             let details: Vec<String> = match &e {
                 CliError::Api { body, .. } => {

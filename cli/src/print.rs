@@ -33,7 +33,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> Result<(), CliError> {
 
 /// Writes to standard output.
 pub fn write(text: &str) -> Result<(), CliError> {
-    std::io::stdout().lock().write_all(text.as_bytes()).map_err(|e| CliError::Print(e.to_string()))
+    std::io::stdout().lock().write_all(text.as_bytes()).map_err(|e| CliError::printing(&e))
 }
 
 /// Prints `value` as JSON or YAML.

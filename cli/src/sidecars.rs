@@ -478,8 +478,12 @@ fn stream_logs(
     let mut event = String::new();
     let mut out = std::io::stdout().lock();
     for line in std::io::BufReader::new(resp).lines() {
-        let line =
-            line.map_err(|e| CliError::Http { server: g.server.clone(), message: format!("log stream broke: {e}") })?;
+        // The reader's error says only "request or response body error"; its source says no more
+        // a person can act on.
+        let line = line.map_err(|_| CliError::Http {
+            server: g.server.clone(),
+            message: "log stream broke off; run the command again to go on".into(),
+        })?;
         if let Some(name) = line.strip_prefix("event:") {
             event = name.trim().to_owned();
         } else if let Some(data) = line.strip_prefix("data:") {
@@ -489,7 +493,7 @@ fn stream_logs(
             }
             let l: LogLine = serde_json::from_str(data).unwrap_or_default();
             let shown = if replica.is_some() { l.line } else { format!("[{}] {}", l.replica, l.line) };
-            writeln!(out, "{shown}").map_err(|e| CliError::Print(e.to_string()))?;
+            writeln!(out, "{shown}").map_err(|e| CliError::printing(&e))?;
             let _ = out.flush();
         } else if line.is_empty() {
             event.clear();
