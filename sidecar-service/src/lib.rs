@@ -8,6 +8,7 @@
 //! with the caller's client.
 
 pub mod access;
+pub mod brief;
 pub mod cache;
 pub mod diagnose;
 pub mod error;
@@ -91,7 +92,7 @@ fn idents(p: &DynamicObject) -> Vec<Ident> {
 pub struct Listing(ListingItems);
 
 enum ListingItems {
-    Cached { items: std::vec::IntoIter<Arc<DynamicObject>>, cache: cache::Cache },
+    Cached { items: std::vec::IntoIter<Arc<brief::Brief>>, cache: cache::Cache },
     Built(std::vec::IntoIter<PipelineView>),
 }
 
@@ -102,12 +103,9 @@ impl Iterator for Listing {
         match &mut self.0 {
             ListingItems::Built(views) => views.next(),
             ListingItems::Cached { items, cache } => {
-                let p = items.next()?;
-                let r = reference(&p);
-                let pods = cache.pods(&r.namespace, &r.name).unwrap_or_default();
-                let mut v = pipeline_view(&p);
-                v.health = state::health(&p, &pods);
-                Some(v)
+                let b = items.next()?;
+                let pods = cache.pods(&b.view.namespace, &b.view.name).unwrap_or_default();
+                Some(b.view_over(&pods))
             }
         }
     }
@@ -451,7 +449,7 @@ impl Sidecars {
             return None;
         }
         let (items, _) = cache.pipelines_page(|k| namespace.is_none_or(|ns| ns == k.0), 0, usize::MAX)?;
-        let mut namespaces: Vec<String> = items.iter().filter_map(|p| p.namespace()).collect();
+        let mut namespaces: Vec<String> = items.iter().map(|b| b.view.namespace.clone()).collect();
         namespaces.dedup();
         for ns in &namespaces {
             if !caller.may_read("list", "", "pods", ns).await {
@@ -522,7 +520,6 @@ impl Sidecars {
         let not_found = || ServiceError::PipelineNotFound { name: name.into(), namespace: Some(namespace.into()) };
         if let (Some(cache), false) = (&self.cache, fresh) {
             if caller.may_read("get", PIPELINES.0, PIPELINES.1, namespace).await {
-                // Shared with the cache, not copied: a read does not clone the pipeline.
                 if let Some(p) = cache.pipeline(namespace, name) {
                     return Ok(p);
                 }

@@ -5,6 +5,7 @@
 use super::{
     idents, pipeline_view, pipelines, reference, status, Caller, LogOptions, ServiceError, Sidecars, MAIN_CONTAINER,
 };
+use crate::brief::Brief;
 use crate::cache::Change;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Event, Pod};
@@ -34,32 +35,7 @@ pub struct PipelineQuery {
 
 /// How a pipeline's sidecars fare, over its pods.
 pub(crate) fn health(p: &DynamicObject, pods: &[Arc<Pod>]) -> Health {
-    let sidecars = idents(p);
-    if sidecars.is_empty() {
-        return Health::NoSidecars;
-    }
-    // A spec that breaks the rules is not rolled out (see the operator): failing, not rolling.
-    if sidecars.iter().any(|i| sidecar_spec::check_value(i.spec.clone()).is_err()) {
-        return Health::Failing;
-    }
-    let live: Vec<&Arc<Pod>> = pods.iter().filter(|p| p.metadata.deletion_timestamp.is_none()).collect();
-    if live.is_empty() {
-        return Health::Pending;
-    }
-    let mut rolling = false;
-    for i in &sidecars {
-        let s = status::summarize(&status::replicas(pods, &i.name), i.image());
-        match sidecar_api::state_tone(&s) {
-            sidecar_api::Tone::Bad => return Health::Failing,
-            sidecar_api::Tone::Good => {}
-            _ => rolling = true,
-        }
-    }
-    if rolling || live.len() < pods.len() {
-        Health::RollingOut
-    } else {
-        Health::Running
-    }
+    crate::brief::health(&crate::brief::sidecars(p), pods)
 }
 
 /// Whether `pod` runs the pipeline's current sidecars (names and images).
@@ -205,22 +181,21 @@ impl Sidecars {
                     }
                     Err(e) => return Err(e.into()),
                 };
-                let mut all: Vec<Arc<DynamicObject>> = listed.into_iter().map(Arc::new).collect();
+                let mut all = listed;
                 all.sort_by_key(|p| (p.namespace().unwrap_or_default(), p.name_any()));
                 let mut namespaces: Vec<String> = all.iter().filter_map(|p| p.namespace()).collect();
                 namespaces.dedup();
-                let matching: Vec<Arc<DynamicObject>> =
+                let matching: Vec<DynamicObject> =
                     all.into_iter().filter(|p| keep(&(p.namespace().unwrap_or_default(), p.name_any()))).collect();
                 let total = matching.len();
-                (matching.into_iter().skip(skip).take(per_page).collect(), total, namespaces)
+                let page = matching.iter().skip(skip).take(per_page).map(|p| Arc::new(Brief::of(p))).collect();
+                (page, total, namespaces)
             }
         };
         let mut views = Vec::with_capacity(items.len());
-        for p in &items {
-            let mut v = pipeline_view(p);
-            let pods = self.pods(caller, &reference(p)).await?;
-            v.health = health(p, &pods);
-            views.push(v);
+        for b in &items {
+            let r = sidecar_api::PipelineRef { namespace: b.view.namespace.clone(), name: b.view.name.clone() };
+            views.push(b.view_over(&self.pods(caller, &r).await?));
         }
         Ok(PipelinePage { items: views, total, page, pages: total.div_ceil(per_page).max(1), per_page, namespaces })
     }
