@@ -98,6 +98,7 @@ pub async fn bound_bodies(req: Request, next: Next) -> Response {
 /// answer that has not begun within its limit is a 504.
 async fn deadlines(limits: Limits, req: Request, next: Next) -> Response {
     let stream = crate::ops::is_stream(req.uri());
+    let writes = !req.method().is_safe();
     let (parts, body) = req.into_parts();
     let body = axum::body::Body::new(tower_http::timeout::DeadlineBody::new(limits.body, body));
     let answer = next.run(Request::from_parts(parts, body));
@@ -107,8 +108,11 @@ async fn deadlines(limits: Limits, req: Request, next: Next) -> Response {
     match tokio::time::timeout(limits.answer, answer).await {
         Ok(response) => response,
         Err(_) => {
+            // A write given up on may still reach Kubernetes (it may be on its way): retrying
+            // blindly could do it twice.
+            let then = if writes { "the change may still be made, so look before trying again" } else { "try again" };
             let error = format!(
-                "the console could not answer within {} s: Kubernetes is slow to answer or cannot be reached; try again",
+                "the console could not answer within {} s: Kubernetes is slow to answer or cannot be reached; {then}",
                 limits.answer.as_secs()
             );
             (StatusCode::GATEWAY_TIMEOUT, axum::Json(serde_json::json!({ "error": error }))).into_response()

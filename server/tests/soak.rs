@@ -161,7 +161,14 @@ struct Slot {
     name: String,
     id: Option<String>,
     possible: Vec<Known>,
+    /// When the last change lost its answer: until [`IN_FLIGHT`] later it may still land.
+    unsure_since: Option<Instant>,
 }
+
+/// How long a write the console gave up on (a 5xx, or no answer) may still be on its way to
+/// the cluster: it was handed to the proxy, whose slow mode forwards it 300 ms a piece. As with
+/// any API server, such a write may land after the answer; the model settles it after this.
+const IN_FLIGHT: Duration = Duration::from_secs(2);
 
 #[derive(Default)]
 struct Tally {
@@ -306,6 +313,9 @@ fn spec(name: &str, image: &str) -> Value {
 
 /// Settles a slot whose last change lost its answer, from the cluster's truth.
 async fn resolve(world: &World, http: &reqwest::Client, slot: &mut Slot) -> bool {
+    if slot.unsure_since.is_some_and(|t| t.elapsed() < IN_FLIGHT) {
+        return false;
+    }
     let Some(truth) = truth(http, &world.cluster).await else { return false };
     let now = match truth.get(&slot.pipeline).and_then(|p| p.get(&slot.name)) {
         Some(image) => Known::Present(image.clone()),
@@ -316,6 +326,7 @@ async fn resolve(world: &World, http: &reqwest::Client, slot: &mut Slot) -> bool
         t.bad.push(format!("{}/{}: the cluster has {now:?}, none of {:?}", slot.pipeline, slot.name, slot.possible));
     }
     slot.possible = vec![now.clone()];
+    slot.unsure_since = None;
     if now == Known::Absent {
         slot.id = None;
     } else if slot.id.is_none() {
@@ -346,6 +357,7 @@ fn settle(world: &World, slot: &mut Slot, ok: Option<bool>, after: Known) {
         Some(false) => t.refused += 1,
         None => {
             t.uncertain += 1;
+            slot.unsure_since = Some(Instant::now());
             if !slot.possible.contains(&after) {
                 slot.possible.push(after);
             }
@@ -363,6 +375,7 @@ async fn client(world: Arc<World>, me: usize, seed: u64) -> Vec<Slot> {
             name: format!("c{me}-{k}"),
             id: None,
             possible: vec![Known::Absent],
+            unsure_since: None,
         })
         .collect();
     let by_ctl = me >= 6;
