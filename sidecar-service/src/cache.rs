@@ -184,10 +184,7 @@ impl Cache {
         tokio::spawn(async move {
             let mut fresh: Option<PodsByPipeline> = None;
             follow_watch(
-                || {
-                    watcher::watcher(api.clone(), watcher::Config::default().labels(PIPELINE_LABEL))
-                        .modify(|p| p.managed_fields_mut().clear())
-                },
+                || watcher::watcher(api.clone(), watcher::Config::default().labels(PIPELINE_LABEL)).modify(trim_pod),
                 |event| me.pod_event(event, &mut fresh),
                 || me.broke(&me.pods_ready),
             )
@@ -412,6 +409,28 @@ impl Cache {
     }
 }
 
+/// Leaves of a pod what the console reads of it (its name and labels, its node, which
+/// containers of which images it runs, its status): a pod as Kubernetes sends it, with its
+/// volumes, environment, probes and managed fields, takes several times the memory.
+pub fn trim_pod(pod: &mut Pod) {
+    use k8s_openapi::api::core::v1::{Container, PodSpec};
+    let meta = &mut pod.metadata;
+    meta.managed_fields = None;
+    meta.annotations = None;
+    meta.owner_references = None;
+    if let Some(spec) = pod.spec.take() {
+        pod.spec = Some(PodSpec {
+            node_name: spec.node_name,
+            containers: spec
+                .containers
+                .into_iter()
+                .map(|c| Container { name: c.name, image: c.image, ..Container::default() })
+                .collect(),
+            ..PodSpec::default()
+        });
+    }
+}
+
 /// Follows one watch for as long as the console runs: `start` makes a watch that lists
 /// everything first, `event` takes what it brings. A watch that fails is dropped (`broke`
 /// is called) and started again with a fresh list after [`quick_backoff`]'s delay, so that
@@ -497,5 +516,47 @@ mod tests {
         assert_eq!(kept.brief.view.sidecars, ["proxy", "bad name"]);
         // An invalid sidecar makes the pipeline failing, whatever its pods say.
         assert_eq!(kept.brief.view_over(&[]).health, sidecar_api::Health::Failing);
+    }
+
+    #[test]
+    fn a_trimmed_pod_reads_as_the_pod_it_was() {
+        let container = |name: &str, image: &str| {
+            serde_json::json!({"name": name, "image": image, "ports": [{"containerPort": 8080}],
+                "env": [{"name": "A", "value": "b"}], "volumeMounts": [{"name": "config", "mountPath": "/etc/x"}],
+                "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080}},
+                "resources": {"limits": {"memory": "64Mi"}}})
+        };
+        let status = |name: &str, image: &str, ready: bool| {
+            serde_json::json!({"name": name, "image": image, "imageID": "", "ready": ready, "restartCount": 3,
+                "state": if ready { serde_json::json!({"running": {"startedAt": "2026-01-02T03:04:05Z"}}) }
+                         else { serde_json::json!({"waiting": {"reason": "ImagePullBackOff", "message": "no such tag"}}) },
+                "lastState": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}})
+        };
+        let full: k8s_openapi::api::core::v1::Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "logs-abc", "namespace": "default", "labels": {"core.calyptia.com/pipeline": "logs"},
+                "annotations": {"x": "y"}, "creationTimestamp": "2026-01-02T03:04:05Z", "resourceVersion": "7",
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "logs-1", "uid": "u"}]},
+            "spec": {"nodeName": "node-1", "volumes": [{"name": "config", "configMap": {"name": "c"}}],
+                "containers": [container("fluent-bit", "fluent/fluent-bit:3.1"), container("proxy", "envoy:1"), container("bad", "nope:0")]},
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "False"}],
+                "containerStatuses": [status("fluent-bit", "fluent/fluent-bit:3.1", true), status("proxy", "envoy:1", true), status("bad", "nope:0", false)]}
+        }))
+        .expect("pod");
+        let mut trimmed = full.clone();
+        super::trim_pod(&mut trimmed);
+        let size = |p: &k8s_openapi::api::core::v1::Pod| serde_json::to_string(p).map(|t| t.len()).unwrap_or(0);
+        assert!(size(&trimmed) < size(&full) * 3 / 4, "{} of {}", size(&trimmed), size(&full));
+        let (full, trimmed) = (vec![std::sync::Arc::new(full)], vec![std::sync::Arc::new(trimmed)]);
+        for name in ["fluent-bit", "proxy", "bad", "absent"] {
+            assert_eq!(crate::status::replicas(&full, name), crate::status::replicas(&trimmed, name), "{name}");
+        }
+        let p: kube::api::DynamicObject = serde_json::from_value(serde_json::json!({
+            "apiVersion": "core.calyptia.com/v1", "kind": "Pipeline",
+            "metadata": {"name": "logs", "namespace": "default", "uid": "u-1"},
+            "spec": {"image": "fluent/fluent-bit:3.1", "sidecars": [{"name": "proxy", "image": "envoy:1"}, {"name": "bad", "image": "nope:0"}]}
+        }))
+        .expect("pipeline");
+        assert_eq!(crate::state::replica(&p, &full[0]), crate::state::replica(&p, &trimmed[0]));
+        assert_eq!(crate::state::health(&p, &full), crate::state::health(&p, &trimmed));
     }
 }

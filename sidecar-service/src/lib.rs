@@ -555,7 +555,15 @@ impl Sidecars {
         }
         let api: Api<Pod> = Api::namespaced(caller.client.clone(), &p.namespace);
         let listed = api.list(&ListParams::default().labels(&format!("{PIPELINE_LABEL}={}", p.name))).await?;
-        Ok(listed.items.into_iter().map(Arc::new).collect())
+        // Trimmed as the cache keeps them, so that every read sees the same fields.
+        Ok(listed
+            .items
+            .into_iter()
+            .map(|mut pod| {
+                cache::trim_pod(&mut pod);
+                Arc::new(pod)
+            })
+            .collect())
     }
 
     fn view(&self, p: &DynamicObject, i: &Ident, pods: &[Arc<Pod>]) -> SidecarView {

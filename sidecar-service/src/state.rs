@@ -52,7 +52,7 @@ fn is_current(p: &DynamicObject, pod: &Pod) -> bool {
         && want.iter().all(|i| have.iter().any(|c| c.name == i.name && c.image.as_deref() == Some(i.image())))
 }
 
-fn replica(p: &DynamicObject, pod: &Pod) -> Replica {
+pub(crate) fn replica(p: &DynamicObject, pod: &Pod) -> Replica {
     let statuses = pod.status.as_ref().and_then(|s| s.container_statuses.as_ref());
     Replica {
         name: pod.name_any(),
