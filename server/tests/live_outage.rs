@@ -90,6 +90,11 @@ async fn open_streams_say_unavailable_while_the_cluster_is_away_and_live_when_it
     // And nothing is served as if it were current.
     let page = http.get(format!("{console}/api/v1/pipelines/default/logs")).send().await.expect("read");
     assert_eq!(page.status(), 503, "a read while the cluster is away");
+    // The page says so, and offers another try.
+    let html = http.get(format!("{console}/pipelines/default/logs")).send().await.expect("page");
+    let html = html.text().await.expect("html");
+    assert!(html.contains("Could not load pipeline default/logs."), "{html}");
+    assert!(html.contains(r#"<a href="" rel="external" class="retry">Try again</a>"#), "{html}");
 
     // The cluster is back: the stream sends the state again, and follows changes.
     let _emulator = start_emulator(cluster_port, dir.path());

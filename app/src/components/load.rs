@@ -18,11 +18,21 @@ pub fn Failure(error: ConsoleError, #[prop(into)] what: String) -> impl IntoView
             </section>
         });
     }
+    // What may pass (Kubernetes out of reach or slow, the network) is worth another try;
+    // a refusal is not.
+    let passing = match &error {
+        ConsoleError::Failed { status, .. } => matches!(status, 502..=504),
+        ConsoleError::Transport(_) => true,
+        ConsoleError::NotFound(_) => false,
+    };
     Either::Right(view! {
         <div class="alert" role="alert">
             <strong>{format!("Could not load {what}.")}</strong>
             " "
             {capitalize(&error.to_string())}
+            // The same address again, query and all: works before the page is interactive too.
+            // `rel="external"`: the router leaves it to the browser, which loads the page anew.
+            {passing.then(|| view! { " " <a class="retry" href="" rel="external">"Try again"</a> })}
         </div>
     })
 }
