@@ -147,9 +147,21 @@ fn log_server(cut: bool) -> String {
     server(if cut { three } else { endless })
 }
 
-/// `logs sidecar ID -f` against `server`, with its output piped to the test.
+/// `logs sidecar ID -f` against `server`, with its output piped to the test, and Ctrl-C doing
+/// what it does in a terminal.
 fn follow(server: &str) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_sidecarctl"))
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sidecarctl"));
+    // A test started in the background by a shell inherits SIGINT ignored (and would pass that
+    // on), where a command typed in a terminal has it at its default.
+    // SAFETY: signal(2) is async-signal-safe, as a pre_exec closure must be.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    command
         .args(["logs", "sidecar", "--sidecar", "0123456789abcdef", "-f"])
         .env("SIDECARCTL_SERVER", server)
         .env_remove("SIDECARCTL_TOKEN")
