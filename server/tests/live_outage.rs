@@ -5,10 +5,9 @@
 
 mod common;
 
-use common::{free_port, start_emulator, wait_for_port, Running};
+use common::{free_port, start_console, start_emulator};
 use futures::StreamExt;
 use serde_json::json;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -47,18 +46,7 @@ async fn open_streams_say_unavailable_while_the_cluster_is_away_and_live_when_it
     std::fs::write(&file, pipeline.to_string()).expect("write");
     kubectl.ok(&["apply", "-f", file.to_str().expect("path")]).await;
 
-    let _console = Running(
-        Command::new(env!("CARGO_BIN_EXE_sidecar-console"))
-            .args(["--listen", &format!("127.0.0.1:{console_port}"), "--ephemeral", "--cluster-listen", "127.0.0.1:0"])
-            .args(["--request-timeout", "5", "--kubeconfig"])
-            .arg(dir.path().join("kubeconfig"))
-            .env_remove("KUBECONFIG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the console"),
-    );
-    wait_for_port(console_port);
+    let _console = start_console(console_port, &dir.path().join("kubeconfig"), 5);
     let console = format!("http://127.0.0.1:{console_port}");
     let http = reqwest::Client::new();
     let start = Instant::now();

@@ -15,12 +15,12 @@
 
 mod common;
 
-use common::{free_port, start_emulator, wait_for_port, Rng, Running};
+use common::{free_port, start_console, start_emulator, Rng};
 use futures::StreamExt;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -551,18 +551,7 @@ async fn acknowledged_changes_survive_cluster_faults_and_nothing_else_appears() 
     let via_proxy = dir.path().join("via-proxy.kubeconfig");
     std::fs::write(&via_proxy, kubeconfig.replace(&format!(":{cluster_port}"), &format!(":{proxy_port}")))
         .expect("write");
-    let console_proc = Running(
-        Command::new(env!("CARGO_BIN_EXE_sidecar-console"))
-            .args(["--listen", &format!("127.0.0.1:{console_port}"), "--ephemeral", "--cluster-listen", "127.0.0.1:0"])
-            .args(["--request-timeout", &DEADLINE.to_string(), "--kubeconfig"])
-            .arg(&via_proxy)
-            .env_remove("KUBECONFIG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the console"),
-    );
-    wait_for_port(console_port);
+    let console_proc = start_console(console_port, &via_proxy, DEADLINE);
     let world = Arc::new(World {
         console: format!("http://127.0.0.1:{console_port}"),
         cluster: format!("http://127.0.0.1:{cluster_port}"),

@@ -87,6 +87,24 @@ pub fn start_emulator(port: u16, dir: &std::path::Path) -> Running {
     running
 }
 
+/// The console on `port`, managing the cluster of `kubeconfig` (its operator on or off as it
+/// decides), giving up on an answer after `request_timeout` seconds; once it listens.
+#[allow(dead_code)]
+pub fn start_console(port: u16, kubeconfig: &std::path::Path, request_timeout: u64) -> Running {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_sidecar-console"))
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--ephemeral", "--cluster-listen", "127.0.0.1:0"])
+        .args(["--request-timeout", &request_timeout.to_string(), "--kubeconfig"])
+        .arg(kubeconfig)
+        .env_remove("KUBECONFIG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the console");
+    let running = Running(child);
+    wait_for_port(port);
+    running
+}
+
 /// xorshift: reproducible choices without a dependency (a run is repeated by its seed).
 #[allow(dead_code)]
 pub struct Rng(pub u64);
