@@ -8,8 +8,8 @@
 //! broadcast channel (the pipeline it concerns), which feeds the console's live pages.
 //!
 //! A pipeline is kept as compact JSON beside its [`Brief`] (what listings show), not as parsed
-//! values: a tenth of the memory, so that 10,000 pipelines fit the console's budget; a read of
-//! one pipeline parses that one.
+//! values: a fifth of the memory (about 2 KiB for a pipeline of five sidecars), so that 10,000
+//! pipelines fit the console's budget; a read of one pipeline parses that one.
 //!
 //! A watch that breaks (the cluster went away, the connection was cut) stops the cache from
 //! answering until the watch has listed everything again: what it holds may be stale by then,
@@ -335,8 +335,8 @@ impl Cache {
         seen?.object().map(Arc::new)
     }
 
-    /// Every pipeline for which `keep` holds, in brief, in order of namespace and name, skipping `skip`
-    /// and taking at most `take`; and how many there are in all. None until synced, or while a
+    /// Every pipeline for which `keep` holds, in brief, in order of namespace and name, skipping
+    /// `skip` and taking at most `take`; and how many there are in all. None until synced, or while a
     /// write of ours is not in yet (then ask Kubernetes).
     pub fn pipelines_page(
         &self,
@@ -433,7 +433,8 @@ pub fn trim_pod(pod: &mut Pod) {
 
 /// Follows one watch for as long as the console runs: `start` makes a watch that lists
 /// everything first, `event` takes what it brings. A watch that fails is dropped (`broke`
-/// is called) and started again with a fresh list after [`quick_backoff`]'s delay, so that
+/// is called) and started again with a fresh list after a [`Quick`] delay (200 ms, doubling to
+/// 2 s; 200 ms again once a list is in), so that
 /// the cache is whole again exactly when that list is in: kube-runtime's watcher would resume
 /// from the last resource version without telling when it succeeded.
 async fn follow_watch<K, S>(start: impl Fn() -> S, mut event: impl FnMut(Event<K>), broke: impl Fn())
