@@ -434,9 +434,9 @@ pub fn trim_pod(pod: &mut Pod) {
 /// Follows one watch for as long as the console runs: `start` makes a watch that lists
 /// everything first, `event` takes what it brings. A watch that fails is dropped (`broke`
 /// is called) and started again with a fresh list after a [`Quick`] delay (200 ms, doubling to
-/// 2 s; 200 ms again once a list is in), so that
-/// the cache is whole again exactly when that list is in: kube-runtime's watcher would resume
-/// from the last resource version without telling when it succeeded.
+/// 2 s; 200 ms again once a list is in), so that the cache is whole again exactly when that
+/// list is in: kube-runtime's watcher would resume from the last resource version without
+/// telling when it succeeded.
 async fn follow_watch<K, S>(start: impl Fn() -> S, mut event: impl FnMut(Event<K>), broke: impl Fn())
 where
     S: futures::Stream<Item = Result<Event<K>, watcher::Error>>,
