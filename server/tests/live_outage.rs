@@ -5,10 +5,9 @@
 
 mod common;
 
-use common::{free_port, start_console, start_emulator};
-use futures::StreamExt;
+use common::{free_port, record, start_console, start_emulator};
 use serde_json::json;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Waits (at most `limit`) until `seen` holds `needle` after byte `from`; the position after it.
@@ -58,14 +57,7 @@ async fn open_streams_say_unavailable_while_the_cluster_is_away_and_live_when_it
     let stream =
         http.get(format!("{console}/api/v1/pipelines/default/logs/watch")).send().await.expect("open the stream");
     assert_eq!(stream.status(), 200);
-    let seen = Arc::new(Mutex::new(String::new()));
-    let s = seen.clone();
-    tokio::spawn(async move {
-        let mut body = stream.bytes_stream();
-        while let Some(Ok(chunk)) = body.next().await {
-            s.lock().expect("seen").push_str(&String::from_utf8_lossy(&chunk));
-        }
-    });
+    let seen = record(stream);
     let at = wait_for(&seen, "event: state", 0, Duration::from_secs(5)).await;
 
     // The cluster goes away (SIGKILL). The stream says so within seconds, in words.

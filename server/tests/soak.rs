@@ -15,8 +15,7 @@
 
 mod common;
 
-use common::{free_port, start_console, start_emulator, Rng};
-use futures::StreamExt;
+use common::{free_port, record, start_console, start_emulator, Rng};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -568,14 +567,7 @@ async fn acknowledged_changes_survive_cluster_faults_and_nothing_else_appears() 
     // A live stream, open through every fault.
     let stream = http.get(format!("{}/api/v1/pipelines/default/p0/watch", world.console)).send().await.expect("watch");
     assert_eq!(stream.status(), 200);
-    let seen = Arc::new(Mutex::new(String::new()));
-    let s = seen.clone();
-    tokio::spawn(async move {
-        let mut body = stream.bytes_stream();
-        while let Some(Ok(chunk)) = body.next().await {
-            s.lock().expect("seen").push_str(&String::from_utf8_lossy(&chunk));
-        }
-    });
+    let seen = record(stream);
 
     let clients: Vec<_> = (0..CLIENTS).map(|me| tokio::spawn(client(world.clone(), me, seed))).collect();
     tokio::time::sleep(phase).await;

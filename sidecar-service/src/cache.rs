@@ -138,7 +138,8 @@ fn lock_write(s: &RwLock<Stores>) -> std::sync::RwLockWriteGuard<'_, Stores> {
 }
 
 impl Cache {
-    /// Whether both watches have listed everything once (the console is ready).
+    /// Whether both watches have listed everything, and neither has broken since (the cache
+    /// answers only then).
     pub fn synced(&self) -> bool {
         self.pipelines_ready.load(Ordering::Acquire) && self.pods_ready.load(Ordering::Acquire)
     }
@@ -302,11 +303,6 @@ impl Cache {
 
     fn stores(&self) -> std::sync::RwLockReadGuard<'_, Stores> {
         self.stores.read().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Whether both watches have listed once.
-    pub fn ready(&self) -> bool {
-        self.pipelines_ready.load(Ordering::Acquire) && self.pods_ready.load(Ordering::Acquire)
     }
 
     /// Whether a write of ours is still ahead of what the watch has shown for `key`.

@@ -445,7 +445,7 @@ impl Sidecars {
     /// list those pipelines and their pods themselves.
     async fn cached_listing(&self, caller: &Caller, namespace: Option<&str>) -> Option<Listing> {
         let cache = self.cache.as_ref()?;
-        if !cache.ready() || !caller.may_read("list", PIPELINES.0, PIPELINES.1, namespace.unwrap_or("")).await {
+        if !cache.synced() || !caller.may_read("list", PIPELINES.0, PIPELINES.1, namespace.unwrap_or("")).await {
             return None;
         }
         let (items, _) = cache.pipelines_page(|k| namespace.is_none_or(|ns| ns == k.0), 0, usize::MAX)?;

@@ -105,6 +105,21 @@ pub fn start_console(port: u16, kubeconfig: &std::path::Path, request_timeout: u
     running
 }
 
+/// Everything `stream` (a server-sent-events answer) brings, as text, gathered in the background.
+#[allow(dead_code)]
+pub fn record(stream: reqwest::Response) -> std::sync::Arc<std::sync::Mutex<String>> {
+    use futures::StreamExt;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let s = seen.clone();
+    tokio::spawn(async move {
+        let mut body = stream.bytes_stream();
+        while let Some(Ok(chunk)) = body.next().await {
+            s.lock().expect("seen").push_str(&String::from_utf8_lossy(&chunk));
+        }
+    });
+    seen
+}
+
 /// xorshift: reproducible choices without a dependency (a run is repeated by its seed).
 #[allow(dead_code)]
 pub struct Rng(pub u64);
