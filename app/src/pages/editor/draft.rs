@@ -395,19 +395,29 @@ pub enum Line {
     Added(String),
 }
 
-/// A line diff of two texts.
+/// A line diff of two texts (Myers' algorithm; spec texts are short, so without a deadline).
 pub fn diff(old: &str, new: &str) -> Vec<Line> {
-    similar::TextDiff::from_lines(old, new)
-        .iter_all_changes()
-        .map(|c| {
-            let s = c.value().trim_end_matches('\n').to_owned();
-            match c.tag() {
-                similar::ChangeTag::Equal => Line::Same(s),
-                similar::ChangeTag::Delete => Line::Removed(s),
-                similar::ChangeTag::Insert => Line::Added(s),
+    let (a, b): (Vec<&str>, Vec<&str>) = (old.lines().collect(), new.lines().collect());
+    // `Replace` joins a deletion and an insertion side by side, so removed lines come first.
+    let mut hook = similar::algorithms::Replace::new(similar::algorithms::Capture::new());
+    // Capture's hook cannot fail.
+    let _ = similar::algorithms::myers::diff(&mut hook, &a, 0..a.len(), &b, 0..b.len());
+    let mut out = Vec::with_capacity(a.len().max(b.len()));
+    for op in hook.into_inner().into_ops() {
+        let (tag, old, new) = op.as_tag_tuple();
+        let (removed, added) = match tag {
+            similar::DiffTag::Equal => {
+                out.extend(a[old].iter().map(|s| Line::Same((*s).to_owned())));
+                continue;
             }
-        })
-        .collect()
+            similar::DiffTag::Delete => (old, 0..0),
+            similar::DiffTag::Insert => (0..0, new),
+            similar::DiffTag::Replace => (old, new),
+        };
+        out.extend(a[removed].iter().map(|s| Line::Removed((*s).to_owned())));
+        out.extend(b[added].iter().map(|s| Line::Added((*s).to_owned())));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -486,6 +496,16 @@ mod tests {
     fn a_diff_marks_changed_lines() {
         let d = diff("a\nb\n", "a\nc\n");
         assert_eq!(d, [Line::Same("a".into()), Line::Removed("b".into()), Line::Added("c".into())]);
+        let d = diff("a\nb\nc", "x\na\nc\ny");
+        let want = [
+            Line::Added("x".into()),
+            Line::Same("a".into()),
+            Line::Removed("b".into()),
+            Line::Same("c".into()),
+            Line::Added("y".into()),
+        ];
+        assert_eq!(d, want);
+        assert_eq!(diff("", "a"), [Line::Added("a".into())]);
         assert_eq!(changed_fields(&json!({"a": 1, "b": 2}), &json!({"a": 1, "b": 3, "c": 4})), ["b", "c"]);
     }
 }
