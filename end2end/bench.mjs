@@ -11,13 +11,22 @@ import { brotliCompressSync, constants } from "node:zlib";
 
 const [base = "http://127.0.0.1:3000", site = "../target/site"] = process.argv.slice(2);
 const kb = (n) => (n / 1000).toFixed(1) + " kB";
-for (const f of readdirSync(`${site}/pkg`)) {
-  if (statSync(`${site}/pkg/${f}`).isDirectory()) continue;
-  const data = readFileSync(`${site}/pkg/${f}`);
-  const br = brotliCompressSync(data, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } });
-  console.log(`${f}: ${kb(data.length)} raw, ${kb(br.length)} brotli`);
+const brotli = (data) => brotliCompressSync(data, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+// The script and WebAssembly of this build live in pkg/<build>/ (named by pkg/build.txt): the
+// main module, the chunks the lazy routes split off, and the loader that fetches them.
+const build = readFileSync(`${site}/pkg/build.txt`, "utf8").trim();
+const sizes = new Map();
+let all = [0, 0, 0];
+for (const f of readdirSync(`${site}/pkg/${build}`)) {
+  if (statSync(`${site}/pkg/${build}/${f}`).isDirectory() || f.endsWith(".json")) continue;
+  const data = readFileSync(`${site}/pkg/${build}/${f}`);
+  sizes.set(f, [data.length, brotli(data)]);
+  all = [all[0] + 1, all[1] + data.length, all[2] + sizes.get(f)[1]];
 }
-
+for (const f of ["sidecar-console_bg.wasm", "sidecar-console.js", "__wasm_split.______________________.js"]) {
+  console.log(`${f}: ${kb(sizes.get(f)[0])} raw, ${kb(sizes.get(f)[1])} brotli`);
+}
+console.log(`app script and WebAssembly, every file of the build (${all[0]} files): ${kb(all[1])} raw, ${kb(all[2])} brotli`);
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
 async function interactive(path) {
   const times = [];
@@ -35,6 +44,50 @@ async function interactive(path) {
 }
 console.log(`navigation to interactive, /pipelines/logging/app-logs: ${await interactive("/pipelines/logging/app-logs")}`);
 console.log(`navigation to interactive, /pipelines: ${await interactive("/pipelines")}`);
+// What each page fetches of the build (main module, its route's chunks, the chunks of what it
+// shows), counted from the browser's requests; sizes at brotli 11 as above.
+async function downloads(path, action) {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const files = new Set();
+  page.on("requestfinished", (r) => {
+    const p = new URL(r.url()).pathname;
+    if (p.startsWith(`/pkg/${build}/`)) files.add(p.slice(`/pkg/${build}/`.length));
+  });
+  await page.goto(base + path);
+  await page.waitForFunction(() => window.__sidecarHydrated === true, null, { timeout: 20000 });
+  if (action) await action(page);
+  await page.waitForTimeout(1000);
+  await ctx.close();
+  let raw = 0, br = 0, wasm = 0;
+  for (const f of files) {
+    const [r, b] = sizes.get(f) ?? [0, 0];
+    raw += r;
+    br += b;
+    if (f.endsWith(".wasm")) wasm++;
+  }
+  return `${kb(raw)} raw, ${kb(br)} brotli (${wasm} WebAssembly files)`;
+}
+const listed = await (await fetch(`${base}/api/v1/pipelines/logging/app-logs/sidecars`)).json();
+const sidecar = `/pipelines/logging/app-logs/sidecars/${(listed.items ?? listed)[0].id}`;
+for (const [what, path, action] of [
+  ["/pipelines", "/pipelines"],
+  ["a pipeline, Sidecars tab", "/pipelines/logging/app-logs"],
+  ["a pipeline, Logs tab", "/pipelines/logging/app-logs?tab=logs"],
+  ["a sidecar, Overview", sidecar],
+  ["a sidecar, Troubleshoot", `${sidecar}?tab=troubleshoot`],
+  ["the editor, Form tab", "/pipelines/logging/app-logs/sidecars/new?tab=form"],
+  ["the editor, JSON tab", "/pipelines/logging/app-logs/sidecars/new?tab=json"],
+  ["the editor, Form tab then Review", `${sidecar}?tab=form`, async (page) => {
+    await page.getByLabel("Image", { exact: true }).fill("nginx:1.28");
+    await page.getByRole("button", { name: "Review changes" }).click();
+    await page.getByRole("button", { name: "Apply" }).last().waitFor({ timeout: 20000 });
+  }],
+  ["Check a spec", "/validate"],
+]) {
+  console.log(`fetched by ${what}: ${await downloads(path, action)}`);
+}
+
 const monacoDir = readdirSync(`${site}/monaco`)[0];
 let monacoTotal = [0, 0];
 for (const f of readdirSync(`${site}/monaco/${monacoDir}`)) {

@@ -14,7 +14,7 @@ use components::theme::{ThemeToggle, EARLY_SCRIPT};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 /// The name the site's script, WebAssembly and stylesheet are published under (`/pkg/NAME.*`).
 pub const OUTPUT_NAME: &str = "sidecar-console";
@@ -97,12 +97,17 @@ pub fn App() -> impl IntoView {
             </header>
             <main id="main" tabindex="-1">
                 <Routes fallback=pages::not_found::NotFound>
-                    <Route path=path!("/validate") view=pages::playground::Playground/>
-                    <Route path=path!("/pipelines") view=pages::pipelines::Pipelines ssr=SsrMode::Async/>
-                    <Route path=path!("/pipelines/:namespace/:name") view=pages::pipeline::PipelinePage ssr=SsrMode::Async/>
+                    // Each page's code is loaded when it is first shown (see `LazyRoute`).
+                    <Route path=path!("/validate") view={Lazy::<pages::playground::PlaygroundRoute>::new()}/>
+                    <Route path=path!("/pipelines") view={Lazy::<pages::pipelines::PipelinesRoute>::new()} ssr=SsrMode::Async/>
+                    <Route
+                        path=path!("/pipelines/:namespace/:name")
+                        view={Lazy::<pages::pipeline::PipelineRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
                     <Route
                         path=path!("/pipelines/:namespace/:name/sidecars/:id")
-                        view=pages::sidecar::SidecarPage
+                        view={Lazy::<pages::sidecar::SidecarRoute>::new()}
                         ssr=SsrMode::Async
                     />
                 </Routes>

@@ -23,14 +23,28 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-/// Where the site's static files are and where the server listens.
+/// Where the site's static files are and where the server listens. The script and the
+/// WebAssembly of a build are in `pkg/<build>/`, named by `pkg/build.txt` (written by the
+/// build); without one, in `pkg/`.
 pub fn leptos_options(site_root: &Path, addr: SocketAddr) -> LeptosOptions {
     LeptosOptions::builder()
         .output_name(app::OUTPUT_NAME)
         .site_root(site_root.to_string_lossy().into_owned())
-        .site_pkg_dir("pkg")
+        .site_pkg_dir(pkg_dir(site_root))
         .site_addr(addr)
         .build()
+}
+
+/// `pkg/<build>` as `pkg/build.txt` names it, if it does and that folder exists; else `pkg`.
+fn pkg_dir(site_root: &Path) -> String {
+    let build = std::fs::read_to_string(site_root.join("pkg/build.txt")).unwrap_or_default();
+    let build = build.trim();
+    let plain = !build.is_empty() && build.chars().all(|c| c.is_ascii_alphanumeric());
+    if plain && site_root.join("pkg").join(build).is_dir() {
+        format!("pkg/{build}")
+    } else {
+        "pkg".to_owned()
+    }
 }
 
 /// The Monaco bundle: its URLs carry its version (`/monaco/0.57.0/entry.js`), so browsers may
@@ -40,6 +54,24 @@ fn monaco(options: &LeptosOptions) -> axum::routing::MethodRouter {
     let files = tower::ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, forever))
         .service(ServeDir::new(dir));
+    axum::routing::get_service(files)
+}
+
+/// The files of this build (`/pkg/<build>/`): their URL changes with their contents, so
+/// browsers may keep them for a year, as Monaco's.
+fn build(options: &LeptosOptions) -> axum::routing::MethodRouter {
+    let dir = Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    let versioned = options.site_pkg_dir.as_ref() != "pkg";
+    let files =
+        tower::ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, move |r: &axum::http::Response<_>| {
+                if versioned {
+                    forever(r)
+                } else {
+                    None
+                }
+            }))
+            .service(ServeDir::new(dir));
     axum::routing::get_service(files)
 }
 
@@ -109,6 +141,7 @@ pub fn router_with_auth(options: LeptosOptions, api: api::ApiState, auth: auth::
         .route("/metrics", axum::routing::get(ops::metrics).with_state(api.clone()))
         .nest("/api/v1", api::router(api))
         .nest_service("/monaco", monaco(&options))
+        .nest_service(&format!("/{}", options.site_pkg_dir), build(&options))
         .leptos_routes_with_context(&options, routes, context.clone(), move || app::shell(shell_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context(context, app::shell))
         // Counted per route (inside the router, where the route's pattern is known).

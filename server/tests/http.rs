@@ -5,10 +5,13 @@ use serde_json::{json, Value};
 use std::net::SocketAddr;
 
 async fn start() -> String {
+    start_on(&std::env::temp_dir().join("sidecar-console-test-site")).await
+}
+
+async fn start_on(site: &std::path::Path) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr: SocketAddr = listener.local_addr().expect("addr");
-    let site = std::env::temp_dir().join("sidecar-console-test-site");
-    let app = server::router(server::leptos_options(&site, addr), server::api::ApiState::default());
+    let app = server::router(server::leptos_options(site, addr), server::api::ApiState::default());
     tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
     format!("http://{addr}")
 }
@@ -138,6 +141,40 @@ async fn the_console_opens_on_its_pipelines_and_the_playground_has_its_own_page(
     assert!(html.contains("Check a sidecar spec"), "{html}");
     assert!(html.contains("/pkg/sidecar-console.js"), "the page loads the hydration script");
     assert!(html.contains("data-verdict=\"valid\""), "the first example is checked on the server too");
+}
+
+#[tokio::test]
+async fn a_build_is_served_from_a_folder_of_its_own_that_browsers_may_keep() {
+    let site = tempfile::tempdir().expect("temporary site");
+    let build = site.path().join("pkg/0123abcd");
+    std::fs::create_dir_all(&build).unwrap();
+    std::fs::write(site.path().join("pkg/build.txt"), "0123abcd\n").unwrap();
+    std::fs::write(build.join("sidecar-console.js"), "export default 1;").unwrap();
+    std::fs::write(build.join("chunk_1.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(site.path().join("pkg/sidecar-console.css"), "body {}").unwrap();
+    let base = start_on(site.path()).await;
+    let html = Client::new().get(format!("{base}/validate")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("/pkg/0123abcd/sidecar-console.js"), "the page loads this build's script: {html}");
+    for file in ["sidecar-console.js", "chunk_1.wasm"] {
+        let resp = Client::new().get(format!("{base}/pkg/0123abcd/{file}")).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{file}");
+        assert_eq!(resp.headers()["cache-control"], "public, max-age=31536000, immutable", "{file}");
+    }
+    assert_eq!(
+        Client::new()
+            .get(format!("{base}/pkg/0123abcd/chunk_2.wasm"))
+            .send()
+            .await
+            .unwrap()
+            .headers()
+            .get("cache-control"),
+        None,
+        "what is not there is not kept"
+    );
+    // The stylesheet keeps its plain address (the sign-in page has it too), asked for anew.
+    let css = Client::new().get(format!("{base}/pkg/sidecar-console.css")).send().await.unwrap();
+    assert_eq!(css.status(), StatusCode::OK);
+    assert!(css.headers().get("cache-control").is_none());
 }
 
 #[tokio::test]

@@ -13,6 +13,9 @@ mod sweep;
 
 const OUTPUT_NAME: &str = "sidecar-console";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// Every wasm32 build keeps the linker's relocations, which splitting the WebAssembly at the
+/// app's lazy routes reads (see `build_site`); all builds alike, so that they share one cache.
+pub const WASM_RUSTFLAGS: (&str, &str) = ("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", "-Clink-args=--emit-relocs");
 
 type Result<T> = std::result::Result<T, String>;
 
@@ -112,7 +115,13 @@ impl Workspace {
         step(&format!("cargo {}", args.join(" ")));
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         // The page names its wasm after wasm-bindgen's `NAME_bg.wasm` only when this is unset.
-        status(Command::new(cargo).args(args).current_dir(&self.root).env_remove("LEPTOS_OUTPUT_NAME"))
+        status(
+            Command::new(cargo)
+                .args(args)
+                .current_dir(&self.root)
+                .env_remove("LEPTOS_OUTPUT_NAME")
+                .env(WASM_RUSTFLAGS.0, WASM_RUSTFLAGS.1),
+        )
     }
 
     /// The wasm32 target, the matching wasm-bindgen CLI, and the npm packages (wasm-opt,
@@ -171,31 +180,71 @@ impl Workspace {
     }
 
     /// Builds the browser part: wasm, its JS glue, the stylesheet and the public assets.
+    ///
+    /// The WebAssembly is split at the app's lazy routes (`#[lazy]`, `LazyRoute`): the main module
+    /// holds what every page needs, each page's code is a chunk of its own that the page fetches
+    /// (and the server's HTML preloads). Splitting reads the linker's relocations, hence
+    /// `--emit-relocs`, and works on the module before wasm-bindgen, which then keeps the exports
+    /// the chunks link against.
     fn build_site(&self) -> Result<PathBuf> {
         self.ensure_tools(false)?;
         self.cargo(&["build", "-p", "frontend", "--lib", "--target", WASM_TARGET, "--profile", "wasm-release"])?;
         let site = self.site();
         let pkg = site.join("pkg");
-        std::fs::create_dir_all(&pkg).map_err(|e| format!("{}: {e}", pkg.display()))?;
-        let wasm = self.target.join(WASM_TARGET).join("wasm-release/frontend.wasm");
+        // Chunks of an earlier build would otherwise stay beside the new ones.
+        if pkg.exists() {
+            std::fs::remove_dir_all(&pkg).map_err(|e| format!("{}: {e}", pkg.display()))?;
+        }
+        // The script, the WebAssembly and its chunks go to a folder named after their contents
+        // (`pkg/<build>/`, named in `pkg/build.txt`): a page loaded before an upgrade then asks
+        // for its own chunks, never for those of another build, and browsers may keep them.
+        let out = pkg.join("build");
+        std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+        let built = self.target.join(WASM_TARGET).join("wasm-release");
+        let wasm = built.join("frontend.wasm");
+        let main = built.join("frontend_split.wasm");
+        step("split the WebAssembly at its lazy routes");
+        let input = std::fs::read(&wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
+        let main_module = format!("./{OUTPUT_NAME}.js");
+        let split = wasm_split_cli_support::transform({
+            let mut opts = wasm_split_cli_support::Options::new(&input);
+            opts.output_dir = &out;
+            opts.main_out_path = &main;
+            opts.main_module = &main_module;
+            // The name Leptos' `HydrationScripts` asks for.
+            opts.link_name = "./__wasm_split.______________________.js";
+            opts
+        })
+        .map_err(|e| format!("splitting {}: {e:#}", wasm.display()))?;
+        let manifest = serde_json::to_string_pretty(&split.prefetch_map).map_err(|e| e.to_string())?;
+        write(&out.join("__wasm_split_manifest.json"), &manifest)?;
         step("wasm-bindgen");
         status(
             Command::new("wasm-bindgen")
-                .args(["--target", "web", "--no-typescript", "--out-name", OUTPUT_NAME, "--out-dir"])
-                .arg(&pkg)
-                .arg(&wasm),
+                .args(["--target", "web", "--no-typescript", "--keep-lld-exports", "--no-demangle", "--out-name"])
+                .arg(OUTPUT_NAME)
+                .arg("--out-dir")
+                .arg(&out)
+                .arg(&main),
         )?;
         let wasm_opt = self.end2end().join("node_modules/.bin/wasm-opt");
         if wasm_opt.exists() {
-            step("wasm-opt -Oz");
-            let out = pkg.join(format!("{OUTPUT_NAME}_bg.wasm"));
-            status(
-                Command::new(&wasm_opt)
-                    .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "-o"])
-                    .arg(&out)
-                    .arg(&out),
-            )?;
+            step(&format!("wasm-opt -Oz (main module and {} chunks)", split.split_modules.len()));
+            let mut all = vec![out.join(format!("{OUTPUT_NAME}_bg.wasm"))];
+            all.extend(split.split_modules.iter().cloned());
+            for out in &all {
+                status(
+                    Command::new(&wasm_opt)
+                        .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "-o"])
+                        .arg(out)
+                        .arg(out),
+                )?;
+            }
         }
+        let build = format!("{:016x}", fingerprint(&out)?);
+        let named = pkg.join(&build);
+        std::fs::rename(&out, &named).map_err(|e| format!("{} -> {}: {e}", out.display(), named.display()))?;
+        write(&pkg.join("build.txt"), &format!("{build}\n"))?;
         copy(&self.root.join("style/main.css"), &pkg.join(format!("{OUTPUT_NAME}.css")))?;
         self.build_monaco(&site)?;
         copy_dir(&self.root.join("public"), &site)?;
@@ -652,4 +701,35 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn write(to: &Path, text: &str) -> Result<()> {
+    std::fs::write(to, text).map_err(|e| format!("{}: {e}", to.display()))
+}
+
+/// FNV-1a over the names and contents of the files in `dir` (and below), in name order: the same
+/// files give the same name on every machine.
+fn fingerprint(dir: &Path) -> Result<u64> {
+    fn walk(dir: &Path, hash: &mut u64) -> Result<()> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for path in entries {
+            let bytes = if path.is_dir() {
+                walk(&path, hash)?;
+                Vec::new()
+            } else {
+                std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?
+            };
+            for b in path.file_name().map(|n| n.as_encoded_bytes()).unwrap_or_default().iter().chain(&bytes) {
+                *hash = (*hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        Ok(())
+    }
+    let mut hash = 0xcbf2_9ce4_8422_2325;
+    walk(dir, &mut hash)?;
+    Ok(hash)
 }

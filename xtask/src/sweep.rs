@@ -34,6 +34,7 @@ pub fn sweep(root: &Path, builds: &[&[&str]], started: SystemTime) -> Result<Swe
             .args(&args[split..])
             .current_dir(root)
             .env_remove("LEPTOS_OUTPUT_NAME")
+            .env(crate::WASM_RUSTFLAGS.0, crate::WASM_RUSTFLAGS.1)
             .stderr(Stdio::null())
             .output()
             .map_err(|e| format!("cargo: {e}"))?;

@@ -59,3 +59,10 @@ pub fn capitalize(s: &str) -> String {
 pub fn Loading(#[prop(into)] what: String) -> impl IntoView {
     view! { <p class="loading" role="status">{format!("Loading {what}…")}</p> }
 }
+
+/// A part of a page whose code is fetched when it is first shown: `view` is the future of a
+/// `#[lazy]` function (in the browser a WebAssembly chunk of its own; on the server it is ready
+/// at once, so the HTML holds the part). `what` names it in the loading text.
+pub fn later(what: &'static str, view: impl std::future::Future<Output = AnyView> + Send + 'static) -> impl IntoView {
+    view! { <Suspense fallback=move || view! { <Loading what=what/> }>{Suspend::new(view)}</Suspense> }
+}

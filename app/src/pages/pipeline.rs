@@ -15,6 +15,7 @@ use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::{lazy_route, LazyRoute};
 use sidecar_api::{PipelineState, SidecarView, Tone};
 
 const TABS: [Tab; 3] = [
@@ -22,6 +23,22 @@ const TABS: [Tab; 3] = [
     Tab { key: "status", label: "Status" },
     Tab { key: "logs", label: "Logs" },
 ];
+
+/// The `/pipelines/{namespace}/{name}` route. In the browser its view is a WebAssembly chunk of its own,
+/// fetched with the page that shows it (and preloaded by the server's HTML for the page it
+/// renders).
+pub struct PipelineRoute;
+
+#[lazy_route]
+impl LazyRoute for PipelineRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <PipelinePage/> }.into_any()
+    }
+}
 
 /// The page.
 #[component]

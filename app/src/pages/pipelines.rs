@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::query_signal_with_options;
 use leptos_router::NavigateOptions;
+use leptos_router::{lazy_route, LazyRoute};
 use sidecar_api::PipelinePage;
 
 fn replace() -> NavigateOptions {
@@ -34,6 +35,22 @@ fn page_href(namespace: &Option<String>, q: &Option<String>, page: usize) -> Str
         "/pipelines".into()
     } else {
         format!("/pipelines?{}", parts.join("&"))
+    }
+}
+
+/// The `/pipelines` route. In the browser its view is a WebAssembly chunk of its own,
+/// fetched with the page that shows it (and preloaded by the server's HTML for the page it
+/// renders).
+pub struct PipelinesRoute;
+
+#[lazy_route]
+impl LazyRoute for PipelinesRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <Pipelines/> }.into_any()
     }
 }
 

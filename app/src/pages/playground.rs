@@ -4,7 +4,24 @@
 use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::{lazy_route, LazyRoute};
 use sidecar_spec::{CheckError, FieldError};
+
+/// The `/validate` route. In the browser its view is a WebAssembly chunk of its own,
+/// fetched with the page that shows it (and preloaded by the server's HTML for the page it
+/// renders).
+pub struct PlaygroundRoute;
+
+#[lazy_route]
+impl LazyRoute for PlaygroundRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <Playground/> }.into_any()
+    }
+}
 
 /// The spec playground, the console's home page.
 #[component]

@@ -7,7 +7,7 @@ use crate::components::copy::CopyLink;
 use crate::components::crumbs::PipelineCrumbs;
 use crate::components::dialog::{DeleteDialog, DeleteTarget};
 use crate::components::live::follow;
-use crate::components::load::{capitalize, Failure, Loading};
+use crate::components::load::{capitalize, later, Failure, Loading};
 use crate::components::logs::LogViewer;
 use crate::components::rights::{Forbidden, WhyNot};
 use crate::components::tabs::{Tab, TabList, TabPanel};
@@ -18,10 +18,52 @@ use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::LazyRoute;
 use serde_json::Value;
 use sidecar_api::{Diagnosis, Severity, SidecarState, Tone};
 
 const TABS: [Tab; 2] = [Tab { key: "overview", label: "Overview" }, Tab { key: "troubleshoot", label: "Troubleshoot" }];
+
+/// The `/pipelines/{namespace}/{name}/sidecars/{id}` route. Its page only chooses between the
+/// sidecar's views and the editor, each a WebAssembly chunk of its own (see [`editor`] and
+/// [`sidecar_view`]).
+pub struct SidecarRoute;
+
+impl LazyRoute for SidecarRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    // What the server rendered must be here before the page hydrates: Leptos hydrates a part
+    // whose code is still being fetched as empty, which the server's HTML is not. The router
+    // awaits this before it hydrates (or shows) the route.
+    async fn preload() {
+        #[cfg(feature = "hydrate")]
+        {
+            let location = web_sys::window().map(|w| w.location());
+            let path = location.as_ref().and_then(|l| l.pathname().ok()).unwrap_or_default();
+            let search = location.as_ref().and_then(|l| l.search().ok()).unwrap_or_default();
+            let tab = search
+                .trim_start_matches('?')
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("tab="))
+                .unwrap_or_default()
+                .to_owned();
+            if path.ends_with("/sidecars/new") || tab == "form" || tab == "json" {
+                __preload_editor().await;
+                if tab == "json" {
+                    crate::pages::editor::__preload_json_view().await;
+                }
+            } else {
+                __preload_sidecar_view().await;
+            }
+        }
+    }
+
+    async fn view(_this: Self) -> AnyView {
+        view! { <SidecarPage/> }.into_any()
+    }
+}
 
 /// The page; at `…/sidecars/new`, and with `?tab=form` or `?tab=json`, the editor.
 #[component]
@@ -36,11 +78,24 @@ pub fn SidecarPage() -> impl IntoView {
         let (ns, name) = pipeline();
         if editing.get() {
             let id = Some(id()).filter(|i| i != "new");
-            Either::Left(view! { <SidecarEditor namespace=ns name=name id=id/> })
+            Either::Left(later("the editor", editor(ns, name, id)))
         } else {
-            Either::Right(view! { <SidecarView/> })
+            Either::Right(later("the sidecar", sidecar_view()))
         }
     }
+}
+
+/// The editor, in the browser a WebAssembly chunk of its own: the validator, the form, the
+/// diff and the Monaco binding are fetched only when a sidecar is added or edited.
+#[lazy]
+fn editor(namespace: String, name: String, id: Option<String>) -> AnyView {
+    view! { <SidecarEditor namespace=namespace name=name id=id/> }.into_any()
+}
+
+/// Its overview and troubleshooting (fetched apart from the editor, which they do not need).
+#[lazy]
+fn sidecar_view() -> AnyView {
+    view! { <SidecarView/> }.into_any()
 }
 
 #[component]

@@ -13,7 +13,7 @@ use crate::api::{load_editor, EditorSeed};
 use crate::components::crumbs::PipelineCrumbs;
 use crate::components::guard::{confirm, guard_unsaved};
 use crate::components::live::follow;
-use crate::components::load::{capitalize, Failure, Loading};
+use crate::components::load::{capitalize, later, Failure, Loading};
 use crate::components::rights::WhyNot;
 use crate::components::storage;
 use crate::components::tabs::{Tab, TabList, TabPanel};
@@ -268,7 +268,7 @@ fn Editor(start: EditorSeed) -> impl IntoView {
     let cms = config_maps.clone();
     let cm_ns = ns.clone();
     let panel = move || match tab.get() {
-        "json" => Either::Left(view! { <json::JsonView draft jump/> }),
+        "json" => Either::Left(later("the JSON editor", json_view(draft, jump))),
         _ => Either::Right(
             view! { <form::SidecarForm draft config_maps=cms.clone() namespace=cm_ns.clone() offers=offers.clone()/> },
         ),
@@ -347,9 +347,21 @@ fn Editor(start: EditorSeed) -> impl IntoView {
                 }}</span>
                 <button type="button" class="button secondary" disabled=move || !dirty.get() on:click=discard.clone()>"Discard changes"</button>
             </div>
-            {move || review_open.get().then(|| view! { <review::Review props=review.clone() on_close=Callback::new(move |_| set_review_open.set(false))/> })}
+            {move || review_open.get().then(|| later("the review", review_view(review.clone(), Callback::new(move |_| set_review_open.set(false)))))}
         </section>
     }
+}
+
+/// The JSON tab (its code, and the Monaco binding, fetched when the tab is first shown).
+#[lazy]
+pub(crate) fn json_view(draft: Draft, jump: RwSignal<Option<(usize, usize)>>) -> AnyView {
+    view! { <json::JsonView draft jump/> }.into_any()
+}
+
+/// "Review changes" (the diff and the dry run, fetched when a review is first asked for).
+#[lazy]
+fn review_view(props: review::ReviewInput, on_close: Callback<()>) -> AnyView {
+    view! { <review::Review props on_close/> }.into_any()
 }
 
 /// "Start from preset": fills the draft with a ready-made sidecar.
