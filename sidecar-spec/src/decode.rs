@@ -320,8 +320,9 @@ impl Walker {
 
     fn object(&mut self, shape: &'static Shape, map: &mut Map<String, Value>) {
         map.retain(|key, v| {
-            // Kubernetes decodes `null` as "not set".
-            if v.is_null() {
+            // Kubernetes decodes a field's `null` as "not set". A map's `null` value is kept, so
+            // it is reported as a wrong type rather than silently dropped with its key.
+            if v.is_null() && shape.props.is_some() {
                 return false;
             }
             let len = self.path.len();

@@ -712,6 +712,16 @@ fn nulls_count_as_omitted() {
 }
 
 #[test]
+fn a_null_map_value_is_a_wrong_type_not_a_dropped_key() {
+    let mut v = base();
+    v["resources"] = json!({"limits": {}, "requests": {"cpu": null}});
+    let errs = errors(v.clone());
+    assert_eq!(errs, vec![("resources.requests[cpu]".to_owned(), ErrorKind::Type)], "for {v}");
+    let Err(e) = check_value(v) else { panic!() };
+    assert!(e.field_errors()[0].message.contains("got null"), "{:?}", e.field_errors());
+}
+
+#[test]
 fn defaulted_output_is_kubernetes_shaped() {
     let s = check(sidecar_spec::examples::ALL[2].json).unwrap();
     let out = serde_json::to_value(&s).unwrap();
