@@ -63,7 +63,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let frame = OnceResource::new(api::frame_facts());
+    let frame = ArcOnceResource::new(api::frame_facts());
     view! {
         <Stylesheet id="leptos" href="/pkg/sidecar-console.css"/>
         <Title formatter=|t: String| if t.is_empty() { "Sidecar Console".to_owned() } else { format!("{t} — Sidecar Console") }/>
@@ -76,8 +76,11 @@ pub fn App() -> impl IntoView {
                     <A href="/validate">"Check a spec"</A>
                 </nav>
                 <Suspense fallback=|| view! { <span class="cluster">"…"</span> }>
-                    {move || frame.get().map(|f| {
-                        let (cluster, user) = match f {
+                    // Awaited, not read with `get()`: that reads with `try_read` and panics
+                    // ("already been disposed") when it meets the resolving task's write, which
+                    // under load happened about once in 16,000 renders.
+                    {move || { let frame = frame.clone(); Suspend::new(async move {
+                        let (cluster, user) = match frame.await {
                             Ok(f) => (f.cluster, f.user),
                             Err(_) => ("no cluster".to_owned(), None),
                         };
@@ -91,7 +94,7 @@ pub fn App() -> impl IntoView {
                                 </form>
                             })}
                         }
-                    })}
+                    })}}
                 </Suspense>
                 <ThemeToggle/>
             </header>
