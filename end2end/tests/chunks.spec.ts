@@ -28,8 +28,25 @@ test("the pipelines list fetches neither the editor's code nor the validator's",
   await page.waitForTimeout(500);
   const wasm = fetched.filter((p) => p.endsWith(".wasm"));
   expect(wasm.some((p) => p.endsWith("/sidecar-console_bg.wasm"))).toBe(true);
-  expect(wasm.some((p) => p.includes("pipelines_route_view"))).toBe(true);
-  for (const other of ["split_editor_", "json_view", "review_view", "playground_route_view", "sidecar_view"]) {
+  expect(wasm.some((p) => p.includes("split_pipelines_code_"))).toBe(true);
+  for (const other of ["split_editor_", "json_view", "review_view", "playground_code", "sidecar_view"]) {
     expect(wasm.filter((p) => p.includes(other)), other).toEqual([]);
   }
+});
+
+// The server's HTML names the code its page needs (`<link rel="preload">`, from the split
+// manifest), so the browser fetches it at once, beside the main module, rather than after the
+// main module has run. (Leptos names the code only of pages rendered without waiting on data.)
+test("the HTML of /validate preloads every piece of code the page fetches", async ({ page, request }) => {
+  const html = await (await request.get("/validate")).text();
+  const preloaded = [...html.matchAll(/<link[^>]*rel="preload"[^>]*>/g)]
+    .map((m) => /href="([^"]+)"/.exec(m[0])?.[1] ?? "")
+    .filter((h) => h.endsWith(".wasm"));
+  const fetched: string[] = [];
+  page.on("requestfinished", (r) => fetched.push(new URL(r.url()).pathname));
+  await open(page, "/validate");
+  await page.waitForTimeout(500);
+  const wasm = fetched.filter((p) => p.endsWith(".wasm"));
+  expect(wasm.some((p) => p.includes("split_playground_code_"))).toBe(true);
+  expect(wasm.filter((p) => !preloaded.includes(p))).toEqual([]);
 });

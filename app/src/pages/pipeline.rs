@@ -15,7 +15,6 @@ use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
-use leptos_router::{lazy_route, LazyRoute};
 use sidecar_api::{PipelineState, SidecarView, Tone};
 
 const TABS: [Tab; 3] = [
@@ -29,15 +28,12 @@ const TABS: [Tab; 3] = [
 /// renders).
 pub struct PipelineRoute;
 
-#[lazy_route]
-impl LazyRoute for PipelineRoute {
-    fn data() -> Self {
-        Self
-    }
+lazy_route!(PipelineRoute, pipeline_code, __preload_pipeline_code);
 
-    fn view(_this: Self) -> AnyView {
-        view! { <PipelinePage/> }.into_any()
-    }
+/// The page's code: in the browser a WebAssembly chunk of its own.
+#[lazy]
+fn pipeline_code() -> AnyView {
+    view! { <PipelinePage/> }.into_any()
 }
 
 /// The page.

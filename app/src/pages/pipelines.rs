@@ -12,7 +12,6 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::query_signal_with_options;
 use leptos_router::NavigateOptions;
-use leptos_router::{lazy_route, LazyRoute};
 use sidecar_api::PipelinePage;
 
 fn replace() -> NavigateOptions {
@@ -43,15 +42,12 @@ fn page_href(namespace: &Option<String>, q: &Option<String>, page: usize) -> Str
 /// renders).
 pub struct PipelinesRoute;
 
-#[lazy_route]
-impl LazyRoute for PipelinesRoute {
-    fn data() -> Self {
-        Self
-    }
+lazy_route!(PipelinesRoute, pipelines_code, __preload_pipelines_code);
 
-    fn view(_this: Self) -> AnyView {
-        view! { <Pipelines/> }.into_any()
-    }
+/// The page's code: in the browser a WebAssembly chunk of its own.
+#[lazy]
+fn pipelines_code() -> AnyView {
+    view! { <Pipelines/> }.into_any()
 }
 
 /// The page.

@@ -4,7 +4,6 @@
 use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{lazy_route, LazyRoute};
 use sidecar_spec::{CheckError, FieldError};
 
 /// The `/validate` route. In the browser its view is a WebAssembly chunk of its own,
@@ -12,15 +11,12 @@ use sidecar_spec::{CheckError, FieldError};
 /// renders).
 pub struct PlaygroundRoute;
 
-#[lazy_route]
-impl LazyRoute for PlaygroundRoute {
-    fn data() -> Self {
-        Self
-    }
+lazy_route!(PlaygroundRoute, playground_code, __preload_playground_code);
 
-    fn view(_this: Self) -> AnyView {
-        view! { <Playground/> }.into_any()
-    }
+/// The page's code: in the browser a WebAssembly chunk of its own.
+#[lazy]
+fn playground_code() -> AnyView {
+    view! { <Playground/> }.into_any()
 }
 
 /// The spec playground, the console's home page.
