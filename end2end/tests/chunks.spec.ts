@@ -36,7 +36,9 @@ test("the pipelines list fetches neither the editor's code nor the validator's",
 
 // The server's HTML names the code its page needs (`<link rel="preload">`, from the split
 // manifest), so the browser fetches it at once, beside the main module, rather than after the
-// main module has run. (Leptos names the code only of pages rendered without waiting on data.)
+// main module has run and asked for it. The server and the browser must name the page's code
+// alike for this. (On pages that wait for data Leptos adds the links only some of the time, so
+// the page checked is the one that waits for none.)
 test("the HTML of /validate preloads every piece of code the page fetches", async ({ page, request }) => {
   const html = await (await request.get("/validate")).text();
   const preloaded = [...html.matchAll(/<link[^>]*rel="preload"[^>]*>/g)]
@@ -47,6 +49,6 @@ test("the HTML of /validate preloads every piece of code the page fetches", asyn
   await open(page, "/validate");
   await page.waitForTimeout(500);
   const wasm = fetched.filter((p) => p.endsWith(".wasm"));
-  expect(wasm.some((p) => p.includes("split_playground_code_"))).toBe(true);
+  expect(wasm.some((p) => p.includes("split_playground_code_")), "the page's own code").toBe(true);
   expect(wasm.filter((p) => !preloaded.includes(p))).toEqual([]);
 });
