@@ -63,6 +63,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    components::code::provide_preloads();
     let frame = ArcOnceResource::new(api::frame_facts());
     view! {
         <Stylesheet id="leptos" href="/pkg/sidecar-console.css"/>

@@ -1,5 +1,5 @@
-import { test, expect } from "@playwright/test";
-import { open } from "./helpers";
+import { test, expect, type APIRequestContext } from "@playwright/test";
+import { open, sidecars } from "./helpers";
 
 // The console is upgraded while a page is open: the code of the build the page came with is gone,
 // and the page must not run another build's code. It says so and offers to load the page anew.
@@ -36,19 +36,33 @@ test("the pipelines list fetches neither the editor's code nor the validator's",
 
 // The server's HTML names the code its page needs (`<link rel="preload">`, from the split
 // manifest), so the browser fetches it at once, beside the main module, rather than after the
-// main module has run and asked for it. The server and the browser must name the page's code
-// alike for this. (On pages that wait for data Leptos adds the links only some of the time, so
-// the page checked is the one that waits for none.)
-test("the HTML of /validate preloads every piece of code the page fetches", async ({ page, request }) => {
-  const html = await (await request.get("/validate")).text();
-  const preloaded = [...html.matchAll(/<link[^>]*rel="preload"[^>]*>/g)]
-    .map((m) => /href="([^"]+)"/.exec(m[0])?.[1] ?? "")
-    .filter((h) => h.endsWith(".wasm"));
-  const fetched: string[] = [];
-  page.on("requestfinished", (r) => fetched.push(new URL(r.url()).pathname));
-  await open(page, "/validate");
-  await page.waitForTimeout(500);
-  const wasm = fetched.filter((p) => p.endsWith(".wasm"));
-  expect(wasm.some((p) => p.includes("split_playground_code_")), "the page's own code").toBe(true);
-  expect(wasm.filter((p) => !preloaded.includes(p))).toEqual([]);
-});
+// main module has run and asked for it; every time, on pages that wait for data too.
+const sidecar = async (r: APIRequestContext) => `/pipelines/logging/web-access/sidecars/${(await sidecars(r, "logging/web-access"))[0].id}`;
+for (const [what, path] of [
+  ["the pipelines list", async () => "/pipelines"],
+  ["a pipeline", async () => "/pipelines/logging/app-logs"],
+  ["a pipeline's status", async () => "/pipelines/logging/app-logs?tab=status"],
+  ["the spec check", async () => "/validate"],
+  ["a sidecar", sidecar],
+  ["a sidecar's form", async (r: APIRequestContext) => `${await sidecar(r)}?tab=form`],
+  ["a sidecar's JSON", async (r: APIRequestContext) => `${await sidecar(r)}?tab=json`],
+] as const) {
+  test(`the HTML of ${what} preloads every piece of code the page fetches`, async ({ page, request }) => {
+    const url = await path(request);
+    const linked = async () =>
+      [...(await (await request.get(url)).text()).matchAll(/<link[^>]*rel="preload"[^>]*>/g)]
+        .map((m) => /href="([^"]+)"/.exec(m[0])?.[1] ?? "")
+        .filter((h) => h.endsWith(".wasm"));
+    const preloaded = await linked();
+    // The same links each time, none twice.
+    expect(await linked()).toEqual(preloaded);
+    expect(new Set(preloaded).size).toBe(preloaded.length);
+    const fetched: string[] = [];
+    page.on("requestfinished", (r) => fetched.push(new URL(r.url()).pathname));
+    await open(page, url);
+    await page.waitForTimeout(500);
+    const wasm = fetched.filter((p) => p.endsWith(".wasm"));
+    expect(wasm.some((p) => p.includes("/split_")), "the page's own code").toBe(true);
+    expect(wasm.filter((p) => !preloaded.includes(p))).toEqual([]);
+  });
+}

@@ -1,6 +1,7 @@
 //! Pieces the pages share.
 
 pub mod badge;
+pub mod code;
 pub mod copy;
 pub mod crumbs;
 pub mod dialog;

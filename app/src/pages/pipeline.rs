@@ -33,6 +33,7 @@ lazy_route!(PipelineRoute, pipeline_code, __preload_pipeline_code);
 /// The page's code: in the browser a WebAssembly chunk of its own.
 #[lazy]
 fn pipeline_code() -> AnyView {
+    crate::components::code::preload("pipeline_code");
     view! { <PipelinePage/> }.into_any()
 }
 

@@ -89,12 +89,14 @@ pub fn SidecarPage() -> impl IntoView {
 /// diff and the Monaco binding are fetched only when a sidecar is added or edited.
 #[lazy]
 fn editor(namespace: String, name: String, id: Option<String>) -> AnyView {
+    crate::components::code::preload("editor");
     view! { <SidecarEditor namespace=namespace name=name id=id/> }.into_any()
 }
 
 /// Its overview and troubleshooting (fetched apart from the editor, which they do not need).
 #[lazy]
 fn sidecar_view() -> AnyView {
+    crate::components::code::preload("sidecar_view");
     view! { <SidecarView/> }.into_any()
 }
 
