@@ -3,9 +3,6 @@
 //!
 //! `cargo bench -p server --bench breakdown` prints the mean of 3,000 requests of each.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-
 use emulator::kubectl::Kubectl;
 use serde_json::json;
 use std::time::{Duration, Instant};
