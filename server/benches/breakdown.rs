@@ -53,14 +53,21 @@ fn main() {
             assert!(resp.status().is_success(), "{}", resp.status());
         }
         tokio::time::sleep(Duration::from_secs(3)).await;
-        let get = |uri: &'static str| {
-            let app = app.clone();
+        // `?n=…` of its own for every request when `distinct` (none is served again).
+        let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let get_with = |uri: &'static str, distinct: bool| {
+            let (app, counter) = (app.clone(), counter.clone());
             move || {
                 let app = app.clone();
+                let uri = match distinct {
+                    true => format!("{uri}?n={}", counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed)),
+                    false => uri.to_owned(),
+                };
                 async move {
                     // As hyper serves a connection: in a task of its own.
                     tokio::spawn(async move {
-                        let resp = app.oneshot(axum::http::Request::get(uri).body(axum::body::Body::empty()).expect("req")).await.expect("resp");
+                        let req = axum::http::Request::get(uri).body(axum::body::Body::empty()).expect("req");
+                        let resp = app.oneshot(req).await.expect("resp");
                         assert!(resp.status().is_success());
                         let _ = axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("body");
                     })
@@ -69,12 +76,14 @@ fn main() {
                 }
             }
         };
+        let get = |uri: &'static str| get_with(uri, false);
         // `ROUNDS=20` renders the page 20 × 3,200 times first (a soak: any panic fails the run).
         let rounds: u32 = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(0);
         for _ in 0..rounds {
-            time("page /pipelines/logging/web-access (soak)", get("/pipelines/logging/web-access")).await;
+            time("page /pipelines/logging/web-access (soak)", get_with("/pipelines/logging/web-access", true)).await;
         }
-        time("page /pipelines/logging/web-access", get("/pipelines/logging/web-access")).await;
+        time("page /pipelines/logging/web-access (served again)", get("/pipelines/logging/web-access")).await;
+        time("page /pipelines/logging/web-access (rendered)", get_with("/pipelines/logging/web-access", true)).await;
         time("GET /api/v1/…/sidecars", get("/api/v1/pipelines/logging/web-access/sidecars")).await;
         time("page /validate (no data)", get("/validate")).await;
         time("page /pipelines", get("/pipelines")).await;

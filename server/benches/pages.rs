@@ -3,7 +3,9 @@
 //! `cargo bench -p server --bench pages` prints:
 //! * the pipeline page (server-rendered, a pipeline with 5 sidecars) at 32 connections beside
 //!   `GET /api/v1/pipelines/{ns}/{name}/sidecars` for the same data: p50, p99, requests per
-//!   second, and the ratio of their costs;
+//!   second, and the ratio of their costs; the page both as it is served again (the same page
+//!   for the same caller, cluster state and second comes from memory, see `server::memo`) and
+//!   rendered for every request (each with a query of its own, so that none is served again);
 //! * `/pipelines` page 1 and page 200 with 10,000 pipelines in the cluster, beside page 1 with
 //!   100 pipelines: p50 and p99 of one connection.
 
@@ -32,16 +34,22 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// `connections` clients requesting `url` in a loop for `RUN`: p50, p99, requests per second.
-async fn load(url: String, connections: usize) -> (Duration, Duration, f64) {
+/// `connections` clients requesting `url` in a loop for `RUN` (with `?n=1`, `?n=2`, … when
+/// `distinct`): p50, p99, requests per second.
+async fn load(url: String, connections: usize, distinct: bool) -> (Duration, Duration, f64) {
+    let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let http = reqwest::Client::builder().pool_max_idle_per_host(connections).build().expect("client");
     let start = Instant::now();
     let tasks: Vec<_> = (0..connections)
         .map(|_| {
-            let (http, url) = (http.clone(), url.clone());
+            let (http, url, counter) = (http.clone(), url.clone(), counter.clone());
             tokio::spawn(async move {
                 let mut times = Vec::new();
                 while start.elapsed() < RUN {
+                    let url = match distinct {
+                        true => format!("{url}?n={}", counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed)),
+                        false => url.clone(),
+                    };
                     let t = Instant::now();
                     let resp = http.get(&url).send().await.expect("request");
                     assert!(resp.status().is_success(), "{url}: {}", resp.status());
@@ -138,19 +146,26 @@ fn main() {
     });
     let page = format!("{base}/pipelines/logging/web-access");
     let api = format!("{base}/api/v1/pipelines/logging/web-access/sidecars");
-    let (p50, p99, page_rps) = runtime.block_on(load(page, CONNECTIONS));
+    let (p50, p99, page_rps) = runtime.block_on(load(page.clone(), CONNECTIONS, false));
     println!(
-        "pipeline page (SSR, 5 sidecars), {CONNECTIONS} connections: p50 {:.2} ms, p99 {:.2} ms, {page_rps:.0} req/s",
+        "pipeline page (SSR, 5 sidecars, served again), {CONNECTIONS} connections: p50 {:.2} ms, p99 {:.2} ms, {page_rps:.0} req/s",
         ms(p50),
         ms(p99)
     );
-    let (p50, p99, api_rps) = runtime.block_on(load(api, CONNECTIONS));
+    let (p50, p99, rendered_rps) = runtime.block_on(load(page, CONNECTIONS, true));
+    println!(
+        "pipeline page (SSR, 5 sidecars, rendered every time), {CONNECTIONS} connections: p50 {:.2} ms, p99 {:.2} ms, {rendered_rps:.0} req/s",
+        ms(p50),
+        ms(p99)
+    );
+    let (p50, p99, api_rps) = runtime.block_on(load(api, CONNECTIONS, false));
     println!(
         "GET …/sidecars (JSON, same data), {CONNECTIONS} connections: p50 {:.2} ms, p99 {:.2} ms, {api_rps:.0} req/s",
         ms(p50),
         ms(p99)
     );
-    println!("cost of the page / cost of the JSON: {:.2}", api_rps / page_rps);
+    println!("cost of the page served again / cost of the JSON: {:.2}", api_rps / page_rps);
+    println!("cost of the page rendered every time / cost of the JSON: {:.2}", api_rps / rendered_rps);
 
     runtime.block_on(async {
         let http = reqwest::Client::new();

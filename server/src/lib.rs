@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 mod demo;
 pub mod embedded;
+pub mod memo;
 pub mod ops;
 pub mod serving;
 pub mod sessions;
@@ -130,7 +131,16 @@ pub fn router_with_auth(options: LeptosOptions, api: api::ApiState, auth: auth::
     let shell_options = options.clone();
     // The pages' server functions reach the same console as the REST handlers.
     let console = api.clone();
-    let context = move || leptos::prelude::provide_context(console.clone());
+    let context = move || {
+        leptos::prelude::provide_context(console.clone());
+        // A page that may be served again is rendered with the placeholder for its nonce.
+        let nonce = leptos::prelude::use_context::<axum::http::request::Parts>()
+            .and_then(|p| p.extensions.get::<memo::RenderNonce>().cloned());
+        if let Some(memo::RenderNonce(n)) = nonce {
+            leptos::prelude::provide_context(leptos::nonce::Nonce::from_value(n));
+        }
+    };
+    let memo = memo::Memo::new(api.clone());
     Router::new()
         // The console opens on its pipelines.
         .route("/", axum::routing::get(|| async { axum::response::Redirect::to("/pipelines") }))
@@ -144,6 +154,7 @@ pub fn router_with_auth(options: LeptosOptions, api: api::ApiState, auth: auth::
         .nest_service(&format!("/{}", options.site_pkg_dir), build(&options))
         .leptos_routes_with_context(&options, routes, context.clone(), move || app::shell(shell_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context(context, app::shell))
+        .layer(axum::middleware::from_fn_with_state(memo, memo::pages))
         // Counted per route (inside the router, where the route's pattern is known).
         .layer(axum::middleware::from_fn(ops::track))
         .layer(axum::middleware::from_fn(ops::bound_streams))

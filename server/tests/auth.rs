@@ -411,3 +411,20 @@ async fn without_the_right_to_list_configmaps_the_editor_opens_and_says_why() {
     let (code, _) = c.get("/api/v1/pipelines/logging/app-logs/configmaps", "dora-token").await;
     assert_eq!(code, 403, "the REST API answers Kubernetes' refusal");
 }
+
+#[tokio::test]
+async fn a_page_served_again_is_served_to_the_same_caller_only() {
+    let c = console().await;
+    let page = |token: &'static str| {
+        let r = c.http.get(format!("{}/pipelines", c.base)).header(AUTHORIZATION, format!("Bearer {token}")).send();
+        async move { r.await.expect("get").text().await.expect("body") }
+    };
+    // Asked for in turn, within the same second and cache state (the pages are kept for that
+    // long): each sees what Kubernetes lets them see.
+    for _ in 0..5 {
+        let reader = page("reader-token").await;
+        let alice = page("alice-token").await;
+        assert!(reader.contains(">traces</a>") && reader.contains(">app-logs</a>"), "reader sees every namespace");
+        assert!(alice.contains(">app-logs</a>") && !alice.contains(">traces</a>"), "alice sees only logging");
+    }
+}

@@ -175,3 +175,43 @@ async fn a_pipelines_live_stream_sends_each_change() {
     let missing = c.http.get(format!("{}/api/v1/pipelines/logging/nope/watch", c.base)).send().await.expect("watch");
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
+
+/// The `nonce="…"` values of `html`'s scripts and links, and the one its policy names.
+fn nonces(html: &str, policy: &str) -> (Vec<String>, String) {
+    let all = html.split("nonce=\"").skip(1).filter_map(|s| s.split('"').next()).map(str::to_owned).collect();
+    let named = policy.split("'nonce-").nth(1).and_then(|s| s.split('\'').next()).unwrap_or_default().to_owned();
+    (all, named)
+}
+
+#[tokio::test]
+async fn a_page_asked_for_again_has_a_nonce_of_its_own_and_shows_a_change_at_once() {
+    let c = start().await;
+    c.sidecar("logging/web-access", "nginx").await;
+    let url = format!("{}/pipelines/logging/web-access", c.base);
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..4 {
+        let r = c.http.get(&url).send().await.expect("get");
+        let policy = r.headers()["content-security-policy"].to_str().expect("policy").to_owned();
+        let html = r.text().await.expect("body");
+        let (all, named) = nonces(&html, &policy);
+        assert!(
+            !all.is_empty() && all.iter().all(|n| *n == named),
+            "every script carries the policy's nonce {named}: {all:?}"
+        );
+        assert!(seen.insert(named), "each response has a nonce of its own");
+    }
+    // A sidecar added or removed shows on the very next page, not after the page expires.
+    let created = c
+        .http
+        .post(format!("{}/api/v1/pipelines/logging/web-access/sidecars", c.base))
+        .json(&serde_json::json!({"name": "memo-check", "image": "busybox:1.36"}))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let id = created.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_owned();
+    assert!(c.page("/pipelines/logging/web-access").await.1.contains("memo-check"), "the new sidecar is listed");
+    let deleted = c.http.delete(format!("{}/api/v1/sidecars/{id}", c.base)).send().await.expect("delete");
+    assert!(deleted.status().is_success(), "{}", deleted.status());
+    assert!(!c.page("/pipelines/logging/web-access").await.1.contains("memo-check"), "the deleted sidecar is gone");
+}

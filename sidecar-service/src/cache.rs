@@ -27,7 +27,7 @@ use kube::runtime::WatchStreamExt;
 use kube::{Api, Client, ResourceExt};
 use operator::render::PIPELINE_LABEL;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::broadcast;
 
@@ -119,10 +119,27 @@ pub struct Cache {
     pipelines_ready: Arc<AtomicBool>,
     pods_ready: Arc<AtomicBool>,
     /// How many times the watches (re)started with a full list.
-    restarts: Arc<std::sync::atomic::AtomicU64>,
+    restarts: Arc<AtomicU64>,
     /// Pipelines as our writes left them, until the watch shows that version (or a later one).
     written: Arc<Mutex<HashMap<PipelineKey, String>>>,
     changes: broadcast::Sender<Change>,
+    /// One more with every change announced (after the store took it).
+    version: Arc<AtomicU64>,
+    /// The version of the last change of everything ([`Change::Everything`]).
+    everything: Arc<AtomicU64>,
+    /// The version of the last change of each pipeline, by [`slot`] (pipelines that share a
+    /// slot share their last change: a page made of one is made again more often, never less).
+    slots: Arc<[AtomicU64]>,
+}
+
+/// How many [`Cache::slots`] there are.
+const SLOTS: usize = 1024;
+
+fn slot(key: &PipelineKey) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    key.hash(&mut h);
+    (h.finish() % SLOTS as u64) as usize
 }
 
 fn key_of_pipeline(p: &DynamicObject) -> PipelineKey {
@@ -160,6 +177,9 @@ impl Cache {
             pods_ready: Arc::default(),
             written: Arc::default(),
             changes,
+            version: Arc::default(),
+            everything: Arc::default(),
+            slots: (0..SLOTS).map(|_| AtomicU64::new(0)).collect(),
         };
         let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
         let me = cache.clone();
@@ -194,23 +214,64 @@ impl Cache {
         cache
     }
 
+    /// A cache that follows nothing, its stores synced and empty (tests).
+    #[cfg(test)]
+    fn detached() -> Self {
+        Cache {
+            stores: Arc::default(),
+            pipelines_ready: Arc::new(AtomicBool::new(true)),
+            pods_ready: Arc::new(AtomicBool::new(true)),
+            restarts: Arc::default(),
+            written: Arc::default(),
+            changes: broadcast::channel(16).0,
+            version: Arc::default(),
+            everything: Arc::default(),
+            slots: (0..SLOTS).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
     fn announce(&self, key: PipelineKey) {
+        self.tell(Change::Pipeline(key));
+    }
+
+    fn tell(&self, change: Change) {
+        let v = self.version.fetch_add(1, Ordering::AcqRel) + 1;
+        match &change {
+            Change::Pipeline(key) => self.slots[slot(key)].fetch_max(v, Ordering::AcqRel),
+            Change::Everything => self.everything.fetch_max(v, Ordering::AcqRel),
+        };
         // Nobody listening is fine.
-        let _ = self.changes.send(Change::Pipeline(key));
+        let _ = self.changes.send(change);
+    }
+
+    /// What the cache holds, as a number that changes with every change it announces; `None`
+    /// while it does not answer (not synced, or a watch broke). Two reads that give the same
+    /// number saw the same pipelines and pods, so whatever was made from them between the two
+    /// may be used again (the console's pages are).
+    pub fn version(&self) -> Option<u64> {
+        self.synced().then(|| self.version.load(Ordering::Acquire))
+    }
+
+    /// As [`Self::version`], for pipeline `namespace/name` and its pods alone: it changes with
+    /// every change of them (and of everything), and with some of other pipelines.
+    pub fn version_of(&self, namespace: &str, name: &str) -> Option<u64> {
+        let key = (namespace.to_owned(), name.to_owned());
+        let last = self.slots[slot(&key)].load(Ordering::Acquire);
+        self.synced().then(|| last.max(self.everything.load(Ordering::Acquire)))
     }
 
     /// A watch broke: the cache does not answer from its store until that watch has listed
     /// again, and everybody listening is told.
     fn broke(&self, ready: &AtomicBool) {
         if ready.swap(false, Ordering::AcqRel) {
-            let _ = self.changes.send(Change::Everything);
+            self.tell(Change::Everything);
         }
     }
 
     /// A watch listed everything (again); after a break, everybody listening is told.
     fn whole(&self, ready: &AtomicBool) {
         if !ready.swap(true, Ordering::AcqRel) {
-            let _ = self.changes.send(Change::Everything);
+            self.tell(Change::Everything);
         }
     }
 
@@ -476,6 +537,28 @@ mod tests {
     use super::{newer_or_same, Kept, Quick};
     use kube::runtime::utils::Backoff;
     use std::time::Duration;
+
+    #[test]
+    fn a_pipelines_version_changes_with_it_and_with_everything_only() {
+        let cache = super::Cache::detached();
+        let key = |n: &str| ("logging".to_owned(), n.to_owned());
+        // Two pipelines of different slots.
+        let other = (0..).map(|i| format!("p{i}")).find(|n| super::slot(&key(n)) != super::slot(&key("web"))).unwrap();
+        let (web, rest, all) =
+            (cache.version_of("logging", "web"), cache.version_of("logging", &other), cache.version());
+        cache.announce(key("web"));
+        assert_ne!(cache.version_of("logging", "web"), web, "its own change");
+        assert_eq!(cache.version_of("logging", &other), rest, "not another pipeline's");
+        assert_ne!(cache.version(), all, "the whole cache changed");
+        let (web, rest) = (cache.version_of("logging", "web"), cache.version_of("logging", &other));
+        cache.broke(&cache.pods_ready);
+        assert_eq!(cache.version_of("logging", "web"), None, "a broken watch: no version at all");
+        cache.whole(&cache.pods_ready);
+        assert!(
+            cache.version_of("logging", "web") > web && cache.version_of("logging", &other) > rest,
+            "everything changed"
+        );
+    }
 
     #[test]
     fn a_broken_watch_is_tried_again_within_two_seconds() {

@@ -379,6 +379,19 @@ impl Sidecars {
         self.cache.as_ref().map(|c| (c.synced(), c.restarts()))
     }
 
+    /// The watch cache's [`cache::Cache::version`]: the same number twice means the pipelines
+    /// and pods it answers from did not change in between. `None` without a cache, or while
+    /// it does not answer.
+    pub fn cache_version(&self) -> Option<u64> {
+        self.cache.as_ref().and_then(cache::Cache::version)
+    }
+
+    /// [`Self::cache_version`] for pipeline `namespace/name` and its pods alone
+    /// ([`cache::Cache::version_of`]).
+    pub fn cache_version_of(&self, namespace: &str, name: &str) -> Option<u64> {
+        self.cache.as_ref().and_then(|c| c.version_of(namespace, name))
+    }
+
     /// What the cluster's Pipeline CRD stores of a sidecar (its item schema), once known: the
     /// editor checks drafts against it and offers only the fields it declares.
     pub fn sidecar_schema(&self) -> Option<Arc<Value>> {
