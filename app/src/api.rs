@@ -3,6 +3,7 @@
 
 use crate::error::ConsoleError;
 use leptos::prelude::*;
+use leptos::server_fn;
 use sidecar_api::{Deleted, PipelinePage, PipelineState, SidecarState};
 
 /// The console and the caller of the request being served.
@@ -19,8 +20,42 @@ fn console() -> Result<(sidecar_service::Console, sidecar_service::Caller), Cons
 
 pub use sidecar_api::PER_PAGE;
 
+/// JSON, as Leptos' own `Json`, read in the browser from text rather than from bytes: the page's
+/// resources and live streams read the same types from text, and reading each type one way
+/// keeps one copy of its decoder in the WebAssembly instead of two.
+pub struct TextJson;
+
+impl server_fn::ContentType for TextJson {
+    const CONTENT_TYPE: &'static str = "application/json";
+}
+
+impl server_fn::FormatType for TextJson {
+    const FORMAT_TYPE: server_fn::Format = server_fn::Format::Text;
+}
+
+impl<T: serde::Serialize> server_fn::Encodes<T> for TextJson {
+    type Error = serde_json::Error;
+
+    fn encode(output: &T) -> Result<server_fn::Bytes, Self::Error> {
+        serde_json::to_vec(output).map(server_fn::Bytes::from)
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> server_fn::Decodes<T> for TextJson {
+    type Error = serde_json::Error;
+
+    fn decode(bytes: server_fn::Bytes) -> Result<T, Self::Error> {
+        // JSON is UTF-8; what is not is reported as the syntax error it is.
+        let text = std::str::from_utf8(&bytes).map_err(<serde_json::Error as serde::de::Error>::custom)?;
+        serde_json::from_str(text)
+    }
+}
+
+/// The server functions' answers: [`TextJson`] in the body of a `POST`'s response.
+pub type JsonAnswer = server_fn::codec::Post<TextJson>;
+
 /// A page of the pipelines, filtered by namespace and a search text.
-#[server]
+#[server(output = JsonAnswer)]
 pub async fn list_pipelines(
     namespace: Option<String>,
     search: Option<String>,
@@ -32,7 +67,7 @@ pub async fn list_pipelines(
 }
 
 /// Every namespace that holds a pipeline.
-#[server]
+#[server(output = JsonAnswer)]
 pub async fn list_namespaces() -> Result<Vec<String>, ConsoleError> {
     let (console, caller) = console()?;
     let q = sidecar_service::PipelineQuery { per_page: 1, ..Default::default() };
@@ -40,21 +75,21 @@ pub async fn list_namespaces() -> Result<Vec<String>, ConsoleError> {
 }
 
 /// A pipeline with its sidecars and status.
-#[server]
+#[server(output = JsonAnswer)]
 pub async fn load_pipeline(namespace: String, name: String) -> Result<PipelineState, ConsoleError> {
     let (console, caller) = console()?;
     Ok(console.sidecars.pipeline_state(&caller, &namespace, &name).await?)
 }
 
 /// A sidecar with its replicas, events and diagnosis.
-#[server]
+#[server(output = JsonAnswer)]
 pub async fn load_sidecar(id: String) -> Result<SidecarState, ConsoleError> {
     let (console, caller) = console()?;
     Ok(console.sidecars.sidecar_state(&caller, &id).await?)
 }
 
 /// Removes a sidecar from its pipeline, if it is still as the page showed it (`etag`).
-#[server]
+#[server(output = JsonAnswer)]
 pub async fn delete_sidecar(id: String, etag: Option<String>) -> Result<Deleted, ConsoleError> {
     let (console, caller) = console()?;
     Ok(console.sidecars.delete(&caller, &id, etag.as_deref(), false).await?)
@@ -70,7 +105,7 @@ pub struct Frame {
 }
 
 /// The page frame's facts.
-#[server]
+#[server(output = JsonAnswer)]
 pub async fn frame_facts() -> Result<Frame, ConsoleError> {
     let console = use_context::<sidecar_service::Console>()
         .ok_or_else(|| ConsoleError::Transport("the console's service is not available".into()))?;
@@ -103,7 +138,7 @@ pub struct EditorSeed {
 }
 
 /// Loads what the editor needs; `id` is the sidecar to edit, `None` to add one.
-#[server]
+#[server(output = JsonAnswer)]
 pub async fn load_editor(namespace: String, name: String, id: Option<String>) -> Result<EditorSeed, ConsoleError> {
     let (console, caller) = console()?;
     let pipeline = console.sidecars.get_pipeline(&caller, &namespace, &name).await?;
@@ -153,7 +188,7 @@ pub struct Saved {
 /// `id` if it is still at `etag`. With `dry_run` the server checks everything (the spec, the
 /// rules across the pipeline's sidecars, the ConfigMaps, the cluster's Pipeline schema) and
 /// writes nothing. Answers the sidecar's ID and Kubernetes' warnings.
-#[server]
+#[server(output = JsonAnswer)]
 pub async fn save_sidecar(
     namespace: String,
     name: String,
