@@ -1,18 +1,19 @@
 //! The pipelines list and a pipeline's page, rendered once per state of the cluster, caller and
 //! second: the same HTML asked for again is served from memory.
 //!
-//! A render of these pages is a function of its URL, the caller (who they are decides what they
-//! may see and do), what the watch cache holds (the pages read nothing else) and the clock to
-//! the second (the ages it prints) — and of the nonce of its inline scripts, which is different
-//! in every response. So the page is rendered with a placeholder for the nonce and kept under
-//! its URL and caller for as long as the second and the cache's version of what it is made of
+//! A render of these pages is a function of its URL, the caller (who they are decides what they may
+//! see and do), what the watch cache holds (the pages read nothing else, but for callers the cache
+//! may not answer, who are answered by Kubernetes, whose changes the watch then brings as well) and
+//! the clock to the second (the ages it prints) — and of the nonce of its inline scripts, which is
+//! different in every response. So the page is rendered with a placeholder for the nonce and kept
+//! under its URL and caller for as long as the second and the cache's version of what it is made of
 //! are the same ([`cache_version`](sidecar_service::Sidecars::cache_version) for the list,
-//! [`cache_version_of`](sidecar_service::Sidecars::cache_version_of) its pipeline for a
-//! pipeline's page); each response gets a fresh nonce in place of the placeholder, in its body
-//! and in its Content-Security-Policy. A render during which that version changed, or the second
-//! turned, is served but not kept; nothing is kept while the cache does not answer (reads then go
-//! to Kubernetes, whose state has no version here). The placeholder is random for each process
-//! and never leaves it: every response has it replaced.
+//! [`cache_version_of`](sidecar_service::Sidecars::cache_version_of) its pipeline for a pipeline's
+//! page); each response gets a fresh nonce in place of the placeholder, in its body and in its
+//! Content-Security-Policy. A render during which that version changed, or the second turned, is
+//! served but not kept; nothing is kept while the cache does not answer (reads then go to
+//! Kubernetes, whose state has no version here). The placeholder is random for each process and
+//! never leaves it: every response has it replaced.
 //!
 //! Rendering the pipeline page costs several times the JSON of the same data (Leptos' reactive
 //! machinery, the hydration scripts, not the data); served again it costs less than the JSON.
