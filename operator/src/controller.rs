@@ -41,9 +41,48 @@ fn workload_api(client: &Client, ns: &str, kind: &str) -> Api<DynamicObject> {
     Api::namespaced_with(client.clone(), ns, &ApiResource::from_gvk(&gvk))
 }
 
-/// Runs the operator until the process ends (the caller decides on signals: in-process beside
-/// the console, the console's shutdown ends it).
+/// Whether the operators of this process are to stop ([`stop`]).
+static STOP: std::sync::LazyLock<tokio::sync::watch::Sender<bool>> =
+    std::sync::LazyLock::new(|| tokio::sync::watch::Sender::new(false));
+/// How many operators of this process are running.
+static RUNNING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Counts a running operator for as long as it lives.
+struct Running;
+
+impl Running {
+    fn new() -> Self {
+        RUNNING.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        Running
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+/// Asks every operator of this process to finish the reconciliations under way and stop, and
+/// waits until they have (`within` at most). A process should call it before its runtime shuts
+/// down: a runtime that shuts down under a running controller cancels its reconciliations while
+/// the controller still waits for them, which kube-runtime answers with a panic.
+pub async fn stop(within: Duration) {
+    STOP.send_replace(true);
+    let deadline = tokio::time::Instant::now() + within;
+    while RUNNING.load(std::sync::atomic::Ordering::Acquire) > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Runs the operator until [`stop`] (or until the future is dropped: a replica that stops
+/// leading drops it).
 pub async fn run(client: Client) {
+    let _running = Running::new();
+    let mut stopping = STOP.subscribe();
+    if *stopping.borrow_and_update() {
+        return;
+    }
     let pipelines: Api<Pipeline> = Api::all(client.clone());
     let reporter = Reporter { controller: MANAGER.into(), instance: None };
     let ctx = Arc::new(Context { client: client.clone(), recorder: Recorder::new(client.clone(), reporter) });
@@ -61,6 +100,9 @@ pub async fn run(client: Client) {
         .owns(Api::<DaemonSet>::all(client.clone()), watcher::Config::default())
         .owns(Api::<StatefulSet>::all(client.clone()), watcher::Config::default())
         .owns(Api::<ConfigMap>::all(client), watcher::Config::default().labels(render::PIPELINE_LABEL))
+        .graceful_shutdown_on(async move {
+            let _ = stopping.changed().await;
+        })
         .run(reconcile, error_policy, ctx)
         .for_each(|res| async move {
             if let Err(e) = res {

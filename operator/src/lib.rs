@@ -8,6 +8,6 @@ pub mod lease;
 pub mod presence;
 pub mod render;
 
-pub use controller::run;
+pub use controller::{run, stop};
 pub use crd::{Pipeline, PipelineKind, PipelineSpec, PipelineStatus};
 pub use presence::core_operator_namespace;

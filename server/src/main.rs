@@ -469,6 +469,8 @@ async fn main() -> ExitCode {
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("Sidecar Console listening on {scheme}://{}", args.listen);
     let served = server::serving::serve(listener, app, tls, limits, shutdown_signal()).await;
+    // Before the runtime goes: an operator of this process finishes its reconciliations first.
+    operator::stop(std::time::Duration::from_secs(5)).await;
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
