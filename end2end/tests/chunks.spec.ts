@@ -34,6 +34,30 @@ test("the pipelines list fetches neither the editor's code nor the validator's",
   }
 });
 
+// A tab's code comes with the tab: a pipeline's sidecars fetch neither its status's nor its
+// logs', a sidecar's overview not its troubleshooting; each arrives when its tab is chosen.
+test("a page fetches the code of the tab it shows, and another tab's when that is chosen", async ({ page, request }) => {
+  const fetched: string[] = [];
+  page.on("requestfinished", (r) => fetched.push(new URL(r.url()).pathname));
+  const wasm = (part: string) => fetched.filter((p) => p.endsWith(".wasm") && p.includes(part));
+  await open(page, "/pipelines/logging/app-logs");
+  await page.waitForTimeout(500);
+  expect(wasm("split_pipeline_code_")).toHaveLength(1);
+  expect(wasm("status_view")).toEqual([]);
+  expect(wasm("logs_view")).toEqual([]);
+  await page.getByRole("tab", { name: "Status" }).click();
+  await expect(page.getByRole("heading", { name: "Conditions" })).toBeVisible();
+  expect(wasm("status_view")).toHaveLength(1);
+  expect(wasm("logs_view")).toEqual([]);
+
+  await open(page, await sidecar(request));
+  await page.waitForTimeout(500);
+  expect(wasm("troubleshoot_view")).toEqual([]);
+  await page.getByRole("tab", { name: "Troubleshoot" }).click();
+  await expect(page.getByRole("log")).toBeVisible();
+  expect(wasm("troubleshoot_view")).toHaveLength(1);
+});
+
 // The server's HTML names the code its page needs (`<link rel="preload">`, from the split
 // manifest), so the browser fetches it at once, beside the main module, rather than after the
 // main module has run and asked for it; every time, on pages that wait for data too.
@@ -42,8 +66,10 @@ for (const [what, path] of [
   ["the pipelines list", async () => "/pipelines"],
   ["a pipeline", async () => "/pipelines/logging/app-logs"],
   ["a pipeline's status", async () => "/pipelines/logging/app-logs?tab=status"],
+  ["a pipeline's logs", async () => "/pipelines/logging/app-logs?tab=logs"],
   ["the spec check", async () => "/validate"],
   ["a sidecar", sidecar],
+  ["a sidecar's troubleshooting", async (r: APIRequestContext) => `${await sidecar(r)}?tab=troubleshoot`],
   ["a sidecar's form", async (r: APIRequestContext) => `${await sidecar(r)}?tab=form`],
   ["a sidecar's JSON", async (r: APIRequestContext) => `${await sidecar(r)}?tab=json`],
 ] as const) {

@@ -6,7 +6,7 @@ use crate::components::badge::{Badge, HealthBadge, ReplicaDots, SidecarBadge};
 use crate::components::copy::CopyLink;
 use crate::components::dialog::{DeleteDialog, DeleteTarget};
 use crate::components::live::{follow, Live};
-use crate::components::load::{capitalize, Failure, Loading};
+use crate::components::load::{capitalize, later, Failure, Loading};
 use crate::components::logs::LogViewer;
 use crate::components::rights::{Forbidden, WhyNot};
 use crate::components::tabs::{Tab, TabList, TabPanel};
@@ -144,20 +144,8 @@ fn Pipeline(initial: PipelineState) -> impl IntoView {
     let panel = {
         let (ns, name) = (ns.clone(), name.clone());
         move || match tab.get() {
-            "status" => EitherOf3::A(view! { <StatusTab state=state/> }),
-            "logs" => {
-                let pods =
-                    Signal::derive(move || state.with(|s| s.status.replicas.iter().map(|r| r.name.clone()).collect()));
-                let logs = state.with(|s| s.rights.logs.clone());
-                EitherOf3::B(view! {
-                    <h2 class="sr-only">"Logs"</h2>
-                    {if logs.allowed {
-                        Either::Left(view! { <LogViewer endpoint=format!("/api/v1/pipelines/{ns}/{name}/logs") replicas=pods of=format!("pipeline {name}")/> })
-                    } else {
-                        Either::Right(view! { <WhyNot right=logs/> })
-                    }}
-                })
-            }
+            "status" => EitherOf3::A(later("the status", status_view(state))),
+            "logs" => EitherOf3::B(later("the logs", logs_view(state, ns.clone(), name.clone()))),
             _ => {
                 EitherOf3::C(view! { <SidecarsTab state=state target=target namespace=ns.clone() name=name.clone()/> })
             }
@@ -340,6 +328,39 @@ fn SidecarsTab(
         }}
         {rollout}
         {rows}
+    }
+}
+
+/// The Status tab: its code is fetched when the tab is first shown, not with the sidecars.
+#[lazy]
+fn status_view(state: RwSignal<PipelineState>) -> AnyView {
+    crate::components::code::preload("status_view");
+    view! { <StatusTab state/> }.into_any()
+}
+
+/// The Logs tab: its code is fetched when the tab is first shown, not with the sidecars.
+#[lazy]
+fn logs_view(state: RwSignal<PipelineState>, namespace: String, name: String) -> AnyView {
+    crate::components::code::preload("logs_view");
+    view! { <LogsTab state namespace name/> }.into_any()
+}
+
+#[component]
+fn LogsTab(state: RwSignal<PipelineState>, namespace: String, name: String) -> impl IntoView {
+    let pods = Signal::derive(move || state.with(|s| s.status.replicas.iter().map(|r| r.name.clone()).collect()));
+    // Only a change of the right redraws the tab (and restarts its stream), not every update.
+    let logs = Memo::new(move |_| state.with(|s| s.rights.logs.clone()));
+    let endpoint = format!("/api/v1/pipelines/{namespace}/{name}/logs");
+    view! {
+        <h2 class="sr-only">"Logs"</h2>
+        {move || {
+            let logs = logs.get();
+            if logs.allowed {
+                Either::Left(view! { <LogViewer endpoint=endpoint.clone() replicas=pods of=format!("pipeline {name}")/> })
+            } else {
+                Either::Right(view! { <WhyNot right=logs/> })
+            }
+        }}
     }
 }
 

@@ -248,7 +248,9 @@ fn Sidecar(initial: SidecarState) -> impl IntoView {
         let id = id.clone();
         let name = name.clone();
         move || match tab.get() {
-            "troubleshoot" => Either::Left(view! { <Troubleshoot state=state id=id.clone() name=name.clone()/> }),
+            "troubleshoot" => {
+                Either::Left(later("troubleshooting", troubleshoot_view(state, id.clone(), name.clone())))
+            }
             _ => Either::Right(view! { <Overview state=state/> }),
         }
     };
@@ -450,6 +452,14 @@ fn diagnosis_card(d: Diagnosis) -> impl IntoView {
             })}
         </article>
     }
+}
+
+/// The Troubleshoot tab (status per replica, events, logs, diagnosis): its code is fetched when
+/// the tab is first shown, not with the overview.
+#[lazy]
+fn troubleshoot_view(state: RwSignal<SidecarState>, id: String, name: String) -> AnyView {
+    crate::components::code::preload("troubleshoot_view");
+    view! { <Troubleshoot state id name/> }.into_any()
 }
 
 #[component]
