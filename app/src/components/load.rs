@@ -63,6 +63,10 @@ pub fn Loading(#[prop(into)] what: String) -> impl IntoView {
 /// A part of a page whose code is fetched when it is first shown: `view` is the future of a
 /// `#[lazy]` function (in the browser a WebAssembly chunk of its own; on the server it is ready
 /// at once, so the HTML holds the part). `what` names it in the loading text.
+///
+/// A page that can open on the part must fetch its chunk in its route's preload (see
+/// `lazy_route!`): Leptos hydrates a part whose code is still on its way as empty, which the
+/// server's HTML is not, and the page then stops.
 pub fn later(what: &'static str, view: impl std::future::Future<Output = AnyView> + Send + 'static) -> impl IntoView {
     view! { <Suspense fallback=move || view! { <Loading what=what/> }>{Suspend::new(view)}</Suspense> }
 }

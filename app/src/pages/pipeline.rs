@@ -28,7 +28,7 @@ const TABS: [Tab; 3] = [
 /// renders).
 pub struct PipelineRoute;
 
-lazy_route!(PipelineRoute, pipeline_code, __preload_pipeline_code);
+lazy_route!(PipelineRoute, pipeline_code, __preload_pipeline_code, { "status" => __preload_status_view, "logs" => __preload_logs_view });
 
 /// The page's code: in the browser a WebAssembly chunk of its own.
 #[lazy]

@@ -40,15 +40,8 @@ impl LazyRoute for SidecarRoute {
     async fn preload() {
         #[cfg(feature = "hydrate")]
         {
-            let location = web_sys::window().map(|w| w.location());
-            let path = location.as_ref().and_then(|l| l.pathname().ok()).unwrap_or_default();
-            let search = location.as_ref().and_then(|l| l.search().ok()).unwrap_or_default();
-            let tab = search
-                .trim_start_matches('?')
-                .split('&')
-                .find_map(|kv| kv.strip_prefix("tab="))
-                .unwrap_or_default()
-                .to_owned();
+            let path = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default();
+            let tab = crate::pages::shown_tab();
             if path.ends_with("/sidecars/new") || tab == "form" || tab == "json" {
                 __preload_editor().await;
                 if tab == "json" {
@@ -56,6 +49,9 @@ impl LazyRoute for SidecarRoute {
                 }
             } else {
                 __preload_sidecar_view().await;
+                if tab == "troubleshoot" {
+                    __preload_troubleshoot_view().await;
+                }
             }
         }
     }
