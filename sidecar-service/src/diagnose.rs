@@ -229,7 +229,10 @@ pub fn diagnose(
         out.push(Diagnosis {
             severity: Severity::Ok,
             reason: "Running".into(),
-            title: format!("Running and ready in all {} replicas", st.replicas),
+            title: match st.replicas {
+                1 => "Running and ready in its one replica".to_owned(),
+                n => format!("Running and ready in all {n} replicas"),
+            },
             ..Diagnosis::default()
         });
     }
@@ -326,6 +329,9 @@ mod tests {
         let ok = ReplicaStatus { ready: true, state: "Running".into(), ..ReplicaStatus::default() };
         let d = diagnose(&sidecar("nginx:1", running), &[ok.clone(), ok.clone()], &[], &[]);
         assert_eq!((d[0].severity, d[0].title.as_str()), (Severity::Ok, "Running and ready in all 2 replicas"));
+        let one = Summary { ready: 1, replicas: 1, updated: 1, state: "Running".into(), ..Summary::default() };
+        let d = diagnose(&sidecar("nginx:1", one), std::slice::from_ref(&ok), &[], &[]);
+        assert_eq!(d[0].title, "Running and ready in its one replica");
         let rolling = Summary { ready: 1, replicas: 2, updated: 1, state: "RollingOut".into(), ..Summary::default() };
         let d = diagnose(&sidecar("nginx:1", rolling), &[ok], &[], &[]);
         assert_eq!(d[0].reason, "RollingOut");
