@@ -17,6 +17,11 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// app's lazy routes reads (see `build_site`); all builds alike, so that they share one cache.
 pub const WASM_RUSTFLAGS: (&str, &str) = ("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", "-Clink-args=--emit-relocs");
 
+/// Code that at least this many of the app's split points need goes into the main module, not a
+/// chunk of its own (an option of our copy of the splitter, vendor/wasm_split_cli_support): each
+/// set of split points that share code would otherwise be a chunk, about a hundred per page.
+const SHARED_IN_MAIN_FROM: usize = 4;
+
 type Result<T> = std::result::Result<T, String>;
 
 fn main() -> ExitCode {
@@ -213,6 +218,7 @@ impl Workspace {
             opts.main_module = &main_module;
             // The name Leptos' `HydrationScripts` asks for.
             opts.link_name = "./__wasm_split.______________________.js";
+            opts.shared_in_main_from = SHARED_IN_MAIN_FROM;
             opts
         })
         .map_err(|e| format!("splitting {}: {e:#}", wasm.display()))?;

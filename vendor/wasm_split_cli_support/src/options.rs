@@ -89,6 +89,14 @@ pub struct Options<'a> {
     /// This option is experimental.
     /// Default: `true` if the `WASM_SPLIT_CLI_ENABLE_DWARF` environment variable is non-empty.
     pub emit_dwarf: bool,
+    /// Code needed by at least this many split modules goes into the main module instead of a
+    /// chunk of its own. Every distinct set of split modules sharing code otherwise makes a chunk,
+    /// and an app with a dozen split points then loads a hundred small chunks per page (each a
+    /// fetch and an instantiation, and compressed on its own). Code needed by that many is
+    /// usually the app's common ground anyway.
+    ///
+    /// Default: `usize::MAX` (never: every shared set gets its chunk).
+    pub shared_in_main_from: usize,
     /// Enables explicit tests for assumptions we make about the input wasm file during integration testing.
     #[doc(hidden)]
     pub strict_tests: bool,
@@ -108,6 +116,7 @@ impl<'wasm> Options<'wasm> {
             emit_dwarf: std::env::var_os("WASM_SPLIT_CLI_ENABLE_DWARF")
                 .is_some_and(|v| !v.is_empty()),
             strict_tests: false,
+            shared_in_main_from: usize::MAX,
         }
     }
 }

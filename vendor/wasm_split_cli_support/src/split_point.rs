@@ -391,6 +391,7 @@ impl SplitProgramInfo {
 
 struct DepGraphAnalysis<'g> {
     dep_graph: &'g DepGraph,
+    shared_in_main_from: usize,
     wbg_rooting_deps: &'g HashSet<DepNode>,
     scc_searcher: TarjanSccResult,
     scc_root_colors: HashMap<SccId, SplitModuleIdentifier>,
@@ -398,6 +399,7 @@ struct DepGraphAnalysis<'g> {
 
 struct DepGraphPainter<It> {
     scc_events: It,
+    shared_in_main_from: usize,
     scc_colors: HashMap<SccId, SplitModuleIdentifier>,
     color: SplitModuleIdentifier,
 }
@@ -406,22 +408,33 @@ fn color_all<It, T>(
     color_map: &mut HashMap<T, SplitModuleIdentifier>,
     roots: It,
     color: SplitModuleIdentifier,
+    shared_in_main_from: usize,
 ) where
     It: IntoIterator<Item = T>,
     T: Eq + std::hash::Hash,
 {
     for root in roots {
-        color_map
+        let module = color_map
             .entry(root)
             .and_modify(|module| module.also_in(&color))
             .or_insert(color.clone());
+        // Needed by that many: into main. What such code needs is needed by at least as many
+        // split modules, so it is moved as well, and main never imports from a chunk.
+        if matches!(module, SplitModuleIdentifier::Chunk(splits) if splits.len() >= shared_in_main_from) {
+            *module = SplitModuleIdentifier::Main;
+        }
     }
 }
 
 impl<'g> DepGraphAnalysis<'g> {
-    fn new(dep_graph: &'g DepGraph, wbg_rooting_deps: &'g HashSet<DepNode>) -> Self {
+    fn new(
+        dep_graph: &'g DepGraph,
+        wbg_rooting_deps: &'g HashSet<DepNode>,
+        shared_in_main_from: usize,
+    ) -> Self {
         Self {
             dep_graph,
+            shared_in_main_from,
             wbg_rooting_deps,
             scc_searcher: TarjanSccResult::new(),
             scc_root_colors: HashMap::new(),
@@ -431,12 +444,18 @@ impl<'g> DepGraphAnalysis<'g> {
         let scc_roots = self
             .scc_searcher
             .explore(&roots, self.dep_graph, self.wbg_rooting_deps);
-        color_all(&mut self.scc_root_colors, scc_roots, color);
+        color_all(
+            &mut self.scc_root_colors,
+            scc_roots,
+            color,
+            self.shared_in_main_from,
+        );
     }
     fn into_painter(self) -> DepGraphPainter<impl Iterator<Item = SccEvent>> {
         let topsort = self.scc_searcher.into_topsort();
         DepGraphPainter {
             scc_events: topsort.into_iter().rev(),
+            shared_in_main_from: self.shared_in_main_from,
             scc_colors: self.scc_root_colors,
             color: SplitModuleIdentifier::Main,
         }
@@ -456,7 +475,12 @@ impl<It: Iterator<Item = SccEvent>> DepGraphPainter<It> {
                     if marked_for_main {
                         self.color = SplitModuleIdentifier::Main;
                     }
-                    color_all(&mut self.scc_colors, out_edges, self.color.clone());
+                    color_all(
+                        &mut self.scc_colors,
+                        out_edges,
+                        self.color.clone(),
+                        self.shared_in_main_from,
+                    );
                 }
                 SccEvent::Member { node } => {
                     return Some((node, &self.color));
@@ -470,6 +494,7 @@ pub fn compute_split_modules(
     module: &InputModule,
     dep_graph: &DepGraph,
     split_points: Vec<SplitPoint>,
+    shared_in_main_from: usize,
 ) -> Result<SplitProgramInfo> {
     let split_span = perf_span!("compute splits", module_count = field::Empty);
     let _perf_span = split_span.enter();
@@ -488,7 +513,8 @@ pub fn compute_split_modules(
         .collect();
 
     let wbg_rooting_deps = wbg_rooting_funs(dep_graph, module);
-    let mut graph_analysis = DepGraphAnalysis::new(dep_graph, &wbg_rooting_deps);
+    let mut graph_analysis =
+        DepGraphAnalysis::new(dep_graph, &wbg_rooting_deps, shared_in_main_from);
 
     // Determine reachable symbols (excluding main module symbols) for each
     // split module. Symbols may be reachable from more than one split module;
