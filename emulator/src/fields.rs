@@ -401,6 +401,25 @@ pub fn apply(
             remove_at(&mut result, p);
         }
     }
+    // A struct field (`readinessProbe.httpGet`) the manager applied before and no longer does
+    // goes whole, with the defaults the server filled in below it: structured-merge-diff counts
+    // named fields as members of the last applied set (`EnsureNamedFieldsAreMembers`), so that
+    // switching a probe from httpGet to tcpSocket leaves no `httpGet.scheme` behind. Top-level
+    // fields (`spec`, `metadata`) stay; not all of what is below them is tracked here.
+    let under =
+        |set: &BTreeSet<Path>, prefix: &[String]| set.iter().any(|q| q.len() > prefix.len() && q.starts_with(prefix));
+    let named: BTreeSet<&[String]> = previous
+        .iter()
+        .flat_map(|p| (2..p.len()).map(move |n| &p[..n]))
+        .filter(|prefix| prefix.last().is_some_and(|s| s.starts_with("f:")))
+        .collect();
+    for prefix in named {
+        let applied_now = under(&new_set, prefix);
+        let owned_elsewhere = others(&entries).iter().any(|i| under(&entries[*i].fields, prefix));
+        if !applied_now && !owned_elsewhere {
+            remove_at(&mut result, prefix);
+        }
+    }
     merge_config(&mut result, config, lists);
     for i in others(&entries) {
         entries[i].fields.retain(|p| !conflicting.contains(p));
@@ -494,6 +513,49 @@ mod tests {
         assert!(second["data"].get("y").is_none());
         assert!(second["metadata"]["labels"].get("b").is_none());
         assert_eq!(second["data"]["x"], "1");
+    }
+
+    #[test]
+    fn a_struct_no_longer_applied_goes_with_its_defaults() {
+        let probe = |handler: Value| {
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+                "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "envoy",
+                    "readinessProbe": handler}]}}}})
+        };
+        let first =
+            apply(None, &probe(json!({"httpGet": {"path": "/ready", "port": 9901}})), &writer("op"), false, &Builtin)
+                .unwrap();
+        // What the server defaults is nobody's field.
+        let mut live = first.clone();
+        let c = &mut live["spec"]["template"]["spec"]["containers"][0]["readinessProbe"];
+        c["httpGet"]["scheme"] = json!("HTTP");
+        c["timeoutSeconds"] = json!(1);
+        let out =
+            apply(Some(&live), &probe(json!({"tcpSocket": {"port": 9901}})), &writer("op"), false, &Builtin).unwrap();
+        let p = &out["spec"]["template"]["spec"]["containers"][0]["readinessProbe"];
+        assert_eq!(*p, json!({"tcpSocket": {"port": 9901}, "timeoutSeconds": 1}), "{p}");
+
+        // A struct another manager still owns a field of stays, with that field.
+        let mut shared = live.clone();
+        let mut entries = read_entries(Some(&shared));
+        entries.push(Entry {
+            manager: "kubectl-edit".into(),
+            operation: "Update".into(),
+            api_version: "apps/v1".into(),
+            time: T.into(),
+            subresource: None,
+            fields: [["f:spec", "f:template", "f:spec", "f:containers", "k:{\"name\":\"c\"}", "f:readinessProbe"]
+                .iter()
+                .map(|s| s.to_string())
+                .chain(["f:httpGet".into(), "f:scheme".into()])
+                .collect()]
+            .into(),
+        });
+        write_entries(&mut shared, &entries);
+        let out =
+            apply(Some(&shared), &probe(json!({"tcpSocket": {"port": 9901}})), &writer("op"), false, &Builtin).unwrap();
+        let p = &out["spec"]["template"]["spec"]["containers"][0]["readinessProbe"];
+        assert_eq!(p["httpGet"], json!({"scheme": "HTTP"}), "{p}");
     }
 
     #[test]

@@ -101,6 +101,46 @@ async fn sidecars_become_containers_of_the_workload_and_follow_changes() {
         .await;
 }
 
+/// The readiness probe of the workload's `envoy` container.
+async fn readiness(deployments: &Api<Deployment>) -> Option<serde_json::Value> {
+    let d = deployments.get("logs").await.ok()?;
+    let c = d.spec?.template.spec?.containers.into_iter().find(|c| c.name == "envoy")?;
+    Some(serde_json::to_value(c.readiness_probe).unwrap_or_default())
+}
+
+#[tokio::test]
+async fn a_probe_switched_to_another_handler_or_removed_leaves_nothing_of_the_old_one() {
+    let client = cluster().await;
+    let pipelines: Api<Pipeline> = Api::default_namespaced(client.clone());
+    let deployments: Api<Deployment> = Api::default_namespaced(client.clone());
+    let sidecar = |probe: serde_json::Value| json!({"spec": {"sidecars": [{"name": "envoy", "image": "envoyproxy/envoy:v1.31.0", "readinessProbe": probe}]}});
+    let p = Pipeline::new("logs", PipelineSpec { image: "fluent/fluent-bit:3.0".into(), ..PipelineSpec::default() });
+    pipelines.create(&PostParams::default(), &p).await.expect("create");
+    let patch = |v: serde_json::Value| {
+        let pipelines = pipelines.clone();
+        async move { pipelines.patch("logs", &PatchParams::default(), &Patch::Merge(&v)).await.expect("patch") }
+    };
+    patch(sidecar(json!({"httpGet": {"path": "/ready", "port": 9901}}))).await;
+    // The server fills in the scheme and the timings.
+    eventually("the httpGet probe, defaulted", || async {
+        let p = readiness(&deployments).await?;
+        (p["httpGet"]["scheme"] == "HTTP" && p["timeoutSeconds"] == 1).then_some(())
+    })
+    .await;
+
+    patch(sidecar(json!({"tcpSocket": {"port": 9901}}))).await;
+    let p = eventually("the tcpSocket probe", || async {
+        let p = readiness(&deployments).await?;
+        p.get("tcpSocket").is_some().then_some(p)
+    })
+    .await;
+    assert!(p.get("httpGet").is_none(), "nothing of the httpGet probe is left: {p}");
+    assert_eq!(p["tcpSocket"]["port"], 9901);
+
+    patch(json!({"spec": {"sidecars": [{"name": "envoy", "image": "envoyproxy/envoy:v1.31.0"}]}})).await;
+    eventually("no probe", || async { readiness(&deployments).await?.is_null().then_some(()) }).await;
+}
+
 #[tokio::test]
 async fn a_volume_name_clash_is_an_event_on_the_pipeline() {
     let client = cluster().await;

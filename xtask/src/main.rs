@@ -520,7 +520,9 @@ fn fuzz_api_alone(seconds: u64) -> Result<()> {
 fn fuzz_api(ws: &Workspace, bin: &Path, site: &Path, seconds: u64) -> Result<()> {
     let tools = ensure_python_tools(ws)?;
     let kubeconfig = ws.target.join("fuzz-api.kubeconfig");
-    let (console, addr) = start_console(bin, site, &["--write-kubeconfig".as_ref(), kubeconfig.as_os_str()])?;
+    let log = ws.target.join("fuzz-api.log");
+    let (console, addr) =
+        start_console_logged(bin, site, &["--write-kubeconfig".as_ref(), kubeconfig.as_os_str()], Some(&log))?;
     let dir = ws.root.join("fuzz/api");
     step(&format!("schemathesis for {seconds} s against http://{addr}/api/v1"));
     let python_path = std::env::join_paths([&tools, &dir]).map_err(|e| e.to_string())?;
@@ -541,7 +543,25 @@ fn fuzz_api(ws: &Workspace, bin: &Path, site: &Path, seconds: u64) -> Result<()>
             .env("SIDECAR_KUBECONFIG", &kubeconfig),
     );
     drop(console);
-    result
+    result?;
+    workloads_stayed_valid(&log)
+}
+
+/// Fails when the operator could not write a workload because the cluster found it invalid:
+/// whatever the API accepts must become a valid pod template. `log` is the console's output.
+fn workloads_stayed_valid(log: &Path) -> Result<()> {
+    step(&format!("every workload the operator wrote was valid ({})", log.display()));
+    let logged = std::fs::read_to_string(log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let invalid: Vec<&str> =
+        logged.lines().filter(|l| l.contains("reconciliation failed") && l.contains(" is invalid")).collect();
+    if let Some(first) = invalid.first() {
+        return Err(format!(
+            "the operator wrote an invalid workload {} times for specs the API had accepted; the first:\n{first}",
+            invalid.len()
+        ));
+    }
+    println!("{} log lines, no invalid workload among them", logged.lines().count());
+    Ok(())
 }
 
 /// Fails when a token of `tokens` (a token file) appears in `log`, the output of a whole run
