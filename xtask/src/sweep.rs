@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::SystemTime;
 
 use crate::Result;
@@ -23,18 +23,18 @@ pub struct Swept {
 /// other units' files under the profile folders those builds write to. Incremental data of a
 /// crate is kept when rustc wrote it after `started`, else only the newest.
 pub fn sweep(root: &Path, builds: &[&[&str]], started: SystemTime) -> Result<Swept> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut used = Used::default();
     for args in builds {
         // `--message-format` goes before a `--` that hands the rest to a tool (clippy's lints).
         let split = args.iter().position(|a| *a == "--").unwrap_or(args.len());
-        let out = Command::new(&cargo)
-            .args(&args[..split])
-            .arg("--message-format=json")
-            .args(&args[split..])
+        let listing: Vec<&str> = args[..split]
+            .iter()
+            .copied()
+            .chain(["--message-format=json"])
+            .chain(args[split..].iter().copied())
+            .collect();
+        let out = crate::cargo_command(&listing)
             .current_dir(root)
-            .env_remove("LEPTOS_OUTPUT_NAME")
-            .env(crate::WASM_RUSTFLAGS.0, crate::WASM_RUSTFLAGS.1)
             .stderr(Stdio::null())
             .output()
             .map_err(|e| format!("cargo: {e}"))?;
