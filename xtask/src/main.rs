@@ -18,6 +18,14 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// app's lazy routes reads (see `build_site`); all builds alike, so that they share one cache.
 pub const WASM_RUSTFLAGS: (&str, &str) = ("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", "-Clink-args=--emit-relocs");
 
+/// How the chunks name their loader: the file Leptos' `HydrationScripts` asks for.
+const LOADER_LINK: &str = "./__wasm_split.______________________.js";
+
+/// The chunk loader's file name.
+fn loader_file() -> String {
+    LOADER_LINK.trim_start_matches("./").to_owned()
+}
+
 /// The release build of the browser's WebAssembly, the one the site serves.
 const WASM_RELEASE: &[&str] =
     &["build", "-p", "frontend", "--lib", "--target", WASM_TARGET, "--profile", "wasm-release"];
@@ -272,7 +280,7 @@ impl Workspace {
             opts.main_out_path = &main;
             opts.main_module = &main_module;
             // The name Leptos' `HydrationScripts` asks for.
-            opts.link_name = "./__wasm_split.______________________.js";
+            opts.link_name = LOADER_LINK;
             opts.shared_in_main_from = SHARED_IN_MAIN_FROM;
             opts
         })
@@ -296,9 +304,24 @@ impl Workspace {
             for out in &all {
                 status(
                     Command::new(&wasm_opt)
-                        .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "-o"])
+                        .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int"])
+                        // Tool names and feature lists no browser reads, in each of the ~80 files.
+                        .args(["--strip-producers", "--strip-target-features", "-o"])
                         .arg(out)
                         .arg(out),
+                )?;
+            }
+        }
+        // wasm-bindgen's glue and the chunk loader come unminified; every page loads both.
+        if let Some(esbuild) = self.esbuild()? {
+            step("esbuild --minify (the glue and the chunk loader)");
+            for js in [format!("{OUTPUT_NAME}.js"), loader_file()] {
+                let file = out.join(&js);
+                status(
+                    Command::new(&esbuild)
+                        .arg(&file)
+                        .args(["--minify", "--format=esm", "--log-level=warning", "--allow-overwrite"])
+                        .arg(format!("--outfile={}", file.display())),
                 )?;
             }
         }
@@ -317,30 +340,44 @@ impl Workspace {
     /// The Monaco bundle under `site/monaco/VERSION/`: npm's `monaco-editor` bundled with npm's
     /// `esbuild` (ESM entry, its stylesheet and font, the editor and JSON workers as files of
     /// their own). Without npm the JSON views fall back to a plain text area.
-    fn build_monaco(&self, site: &Path) -> Result<()> {
-        let dir = self.root.join("monaco-sys");
-        let manifest =
-            std::fs::read_to_string(dir.join("package.json")).map_err(|e| format!("monaco-sys/package.json: {e}"))?;
-        let version = manifest
+    /// The `monaco-editor` version `monaco-sys/package.json` pins.
+    fn monaco_version(&self) -> Result<String> {
+        let manifest = std::fs::read_to_string(self.root.join("monaco-sys/package.json"))
+            .map_err(|e| format!("monaco-sys/package.json: {e}"))?;
+        Ok(manifest
             .split("\"monaco-editor\": \"")
             .nth(1)
             .and_then(|r| r.split('"').next())
             .ok_or("monaco-sys/package.json does not pin monaco-editor")?
-            .to_owned();
+            .to_owned())
+    }
+
+    /// npm's esbuild (with Monaco, `npm ci` in `monaco-sys/` when either is missing or Monaco is
+    /// not the pinned version); `None` without npm.
+    fn esbuild(&self) -> Result<Option<PathBuf>> {
+        let dir = self.root.join("monaco-sys");
+        let version = self.monaco_version()?;
         if !Command::new("npm").arg("--version").output().is_ok_and(|o| o.status.success()) {
-            eprintln!("note: npm not found; the JSON editor is a plain text area (no Monaco bundle)");
-            return Ok(());
+            return Ok(None);
         }
         let installed =
             std::fs::read_to_string(dir.join("node_modules/monaco-editor/package.json")).unwrap_or_default();
-        if !installed.contains(&format!("\"version\": \"{version}\""))
-            || !dir.join("node_modules/.bin/esbuild").exists()
-        {
+        let esbuild = dir.join("node_modules/.bin/esbuild");
+        if !installed.contains(&format!("\"version\": \"{version}\"")) || !esbuild.exists() {
             step("npm ci (monaco-sys)");
             status(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir))?;
         }
+        Ok(Some(esbuild))
+    }
+
+    fn build_monaco(&self, site: &Path) -> Result<()> {
+        let dir = self.root.join("monaco-sys");
+        let version = self.monaco_version()?;
+        let Some(esbuild) = self.esbuild()? else {
+            eprintln!("note: npm not found; the JSON editor is a plain text area (no Monaco bundle)");
+            return Ok(());
+        };
         let out = site.join("monaco").join(&version);
-        let esbuild = dir.join("node_modules/.bin/esbuild");
         step(&format!("esbuild Monaco {version}"));
         status(
             Command::new(&esbuild)
