@@ -118,6 +118,14 @@ async fn security_headers(mut r: axum::response::Response) -> axum::response::Re
     r
 }
 
+/// The app's page routes, found once per process. Leptos finds them by rendering the app, and
+/// meanwhile suppresses the resource loads of the whole process: a page that another router of
+/// this process rendered at that moment would wait for ever for data that never loads.
+fn page_routes() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
+}
+
 /// The whole application without authentication (the console's own identity for every
 /// request; for loopback).
 pub fn router(options: LeptosOptions, api: api::ApiState) -> Router {
@@ -127,7 +135,7 @@ pub fn router(options: LeptosOptions, api: api::ApiState) -> Router {
 /// The whole application: REST API, pages, the sign-in, and the site's static files, every
 /// route behind `auth`.
 pub fn router_with_auth(options: LeptosOptions, api: api::ApiState, auth: auth::Auth) -> Router {
-    let routes = generate_route_list(app::App);
+    let routes = page_routes();
     let shell_options = options.clone();
     // The pages' server functions reach the same console as the REST handlers.
     let console = api.clone();

@@ -215,3 +215,49 @@ async fn a_page_asked_for_again_has_a_nonce_of_its_own_and_shows_a_change_at_onc
     assert!(deleted.status().is_success(), "{}", deleted.status());
     assert!(!c.page("/pipelines/logging/web-access").await.1.contains("memo-check"), "the deleted sidecar is gone");
 }
+
+/// Building a router finds the app's routes by rendering the app once, and Leptos suppresses
+/// the resource loads of the whole process meanwhile. A page rendered at that moment by another
+/// router of the same process (a second console in one process, as in these tests) must still
+/// load its data, not wait for a resource that never loads.
+#[tokio::test]
+async fn pages_render_while_another_router_is_built() {
+    let c = start().await;
+    let building = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let builder = {
+        let building = building.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async {
+                // Consoles of a cluster nobody serves: only their routers are wanted.
+                let config = kube::Config::new("http://127.0.0.1:1".parse().expect("url"));
+                let client = kube::Client::try_from(config).expect("client");
+                let site = std::env::temp_dir().join("sidecar-console-test-site");
+                let addr = "127.0.0.1:1".parse().expect("addr");
+                let mut built = 0;
+                while building.load(std::sync::atomic::Ordering::Relaxed) {
+                    let console = server::api::ApiState::new(client.clone(), "nowhere");
+                    drop(server::router(server::leptos_options(&site, addr), console));
+                    built += 1;
+                    tokio::task::yield_now().await;
+                }
+                built
+            })
+        })
+    };
+    let mut answered = 0;
+    for n in 0..60 {
+        // A query of its own, so that each page is rendered, not served again from memory.
+        let path = if n % 2 == 0 { "/pipelines" } else { "/pipelines/logging/app-logs" };
+        let page = tokio::time::timeout(Duration::from_secs(10), c.page(&format!("{path}?n={n}"))).await;
+        match page {
+            Ok((StatusCode::OK, html)) if html.contains("app-logs") => answered += 1,
+            Ok((code, html)) => panic!("{path} answered {code} while a router was built: {html}"),
+            Err(_) => panic!("{path} did not answer within 10 s while a router was built"),
+        }
+    }
+    building.store(false, std::sync::atomic::Ordering::Relaxed);
+    let built = builder.join().expect("the builder thread");
+    assert_eq!(answered, 60);
+    assert!(built > 0, "routers were built meanwhile");
+}
