@@ -132,8 +132,9 @@ test("logs follow shows new lines, from the replicas of a rollout too", async ({
   await open(page, `/pipelines/${pipeline}/sidecars/${id}?tab=troubleshoot`);
   const log = page.getByRole("log", { name: "Logs of sidecar follow-me" });
   await expect(log).toContainText("Configuration complete; ready for start up", { timeout: 10_000 });
+  // Each line names its replica (the stream may start over while the page settles: wait for it).
+  await expect.poll(async () => log.locator(".replica").count(), { timeout: 10_000 }).toBeGreaterThan(0);
   const before = await log.locator(".replica").allTextContents();
-  expect(before.length).toBeGreaterThan(0);
 
   // A change of the spec rolls out new replicas: their first lines arrive while following.
   const current = await (await request.get(`/api/v1/sidecars/${id}`)).json();
