@@ -10,6 +10,7 @@ pub mod components;
 pub mod error;
 pub mod pages;
 
+use components::stopped::STOPPED_SCRIPT;
 use components::theme::{ThemeToggle, EARLY_SCRIPT};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -48,7 +49,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <script nonce=nonce>{EARLY_SCRIPT}</script>
+                <script nonce=nonce.clone()>{EARLY_SCRIPT}</script>
+                <script nonce=nonce>{STOPPED_SCRIPT}</script>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>

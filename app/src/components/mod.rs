@@ -10,6 +10,7 @@ pub mod live;
 pub mod load;
 pub mod logs;
 pub mod rights;
+pub mod stopped;
 pub mod storage;
 pub mod tabs;
 pub mod theme;
