@@ -1,5 +1,9 @@
 //! The pages' server functions: each a thin call of the service with the request's caller.
 //! The same service answers the REST API; nothing about a sidecar is decided here.
+//!
+//! Each names its endpoint (`/api/NAME`). Leptos' default appends a hash of the crate's folder,
+//! so a browser build and a server build from two checkouts of the same code would not find
+//! each other (every call a 404); a named endpoint is the same wherever the code is built.
 
 use crate::error::ConsoleError;
 use leptos::prelude::*;
@@ -55,7 +59,7 @@ impl<T: serde::de::DeserializeOwned> server_fn::Decodes<T> for TextJson {
 pub type JsonAnswer = server_fn::codec::Post<TextJson>;
 
 /// A page of the pipelines, filtered by namespace and a search text.
-#[server(output = JsonAnswer)]
+#[server(endpoint = "list_pipelines", output = JsonAnswer)]
 pub async fn list_pipelines(
     namespace: Option<String>,
     search: Option<String>,
@@ -67,7 +71,7 @@ pub async fn list_pipelines(
 }
 
 /// Every namespace that holds a pipeline.
-#[server(output = JsonAnswer)]
+#[server(endpoint = "list_namespaces", output = JsonAnswer)]
 pub async fn list_namespaces() -> Result<Vec<String>, ConsoleError> {
     let (console, caller) = console()?;
     let q = sidecar_service::PipelineQuery { per_page: 1, ..Default::default() };
@@ -75,21 +79,21 @@ pub async fn list_namespaces() -> Result<Vec<String>, ConsoleError> {
 }
 
 /// A pipeline with its sidecars and status.
-#[server(output = JsonAnswer)]
+#[server(endpoint = "load_pipeline", output = JsonAnswer)]
 pub async fn load_pipeline(namespace: String, name: String) -> Result<PipelineState, ConsoleError> {
     let (console, caller) = console()?;
     Ok(console.sidecars.pipeline_state(&caller, &namespace, &name).await?)
 }
 
 /// A sidecar with its replicas, events and diagnosis.
-#[server(output = JsonAnswer)]
+#[server(endpoint = "load_sidecar", output = JsonAnswer)]
 pub async fn load_sidecar(id: String) -> Result<SidecarState, ConsoleError> {
     let (console, caller) = console()?;
     Ok(console.sidecars.sidecar_state(&caller, &id).await?)
 }
 
 /// Removes a sidecar from its pipeline, if it is still as the page showed it (`etag`).
-#[server(output = JsonAnswer)]
+#[server(endpoint = "delete_sidecar", output = JsonAnswer)]
 pub async fn delete_sidecar(id: String, etag: Option<String>) -> Result<Deleted, ConsoleError> {
     let (console, caller) = console()?;
     Ok(console.sidecars.delete(&caller, &id, etag.as_deref(), false).await?)
@@ -105,7 +109,7 @@ pub struct Frame {
 }
 
 /// The page frame's facts.
-#[server(output = JsonAnswer)]
+#[server(endpoint = "frame_facts", output = JsonAnswer)]
 pub async fn frame_facts() -> Result<Frame, ConsoleError> {
     let console = use_context::<sidecar_service::Console>()
         .ok_or_else(|| ConsoleError::Transport("the console's service is not available".into()))?;
@@ -138,7 +142,7 @@ pub struct EditorSeed {
 }
 
 /// Loads what the editor needs; `id` is the sidecar to edit, `None` to add one.
-#[server(output = JsonAnswer)]
+#[server(endpoint = "load_editor", output = JsonAnswer)]
 pub async fn load_editor(namespace: String, name: String, id: Option<String>) -> Result<EditorSeed, ConsoleError> {
     let (console, caller) = console()?;
     let pipeline = console.sidecars.get_pipeline(&caller, &namespace, &name).await?;
@@ -188,7 +192,7 @@ pub struct Saved {
 /// `id` if it is still at `etag`. With `dry_run` the server checks everything (the spec, the
 /// rules across the pipeline's sidecars, the ConfigMaps, the cluster's Pipeline schema) and
 /// writes nothing. Answers the sidecar's ID and Kubernetes' warnings.
-#[server(output = JsonAnswer)]
+#[server(endpoint = "save_sidecar", output = JsonAnswer)]
 pub async fn save_sidecar(
     namespace: String,
     name: String,

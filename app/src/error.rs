@@ -1,6 +1,5 @@
 //! What can go wrong when a page asks the server, as a value the pages match on.
 
-use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 use sidecar_api::ErrorBody;
@@ -25,7 +24,8 @@ pub enum ConsoleError {
 }
 
 impl FromServerFnError for ConsoleError {
-    type Encoder = JsonEncoding;
+    // Read from text like every answer (`TextJson`), so the browser has one decoder per type.
+    type Encoder = crate::api::TextJson;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         ConsoleError::Transport(value.to_string())
