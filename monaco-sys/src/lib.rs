@@ -167,15 +167,17 @@ fn position(line: usize, column: usize) -> JsValue {
     js(serde_json::json!({ "lineNumber": line, "column": column }))
 }
 
-/// Gives every JSON model `schema` for completion and hovers, and turns Monaco's own
-/// diagnostics off: the console shows its validator's findings as markers instead, so that the
-/// editor never reports a second, different set of errors.
-pub fn use_json_schema(module: &ffi::Module, schema: &serde_json::Value) {
+/// JSON language defaults: the schema at `path` (on this page's origin) for every model, for
+/// completion and hovers. Monaco's JSON worker fetches it when a model first needs it. Monaco's
+/// own validation stays off: the console places its validator's markers itself, so there is one
+/// set of errors, not two.
+pub fn use_json_schema_at(module: &ffi::Module, path: &str) {
+    let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
     module.json_defaults().set_diagnostics_options(&js(serde_json::json!({
         "validate": false,
         "allowComments": false,
-        "enableSchemaRequest": false,
-        "schemas": [{ "uri": "inmemory://schemas/sidecar.json", "fileMatch": ["*"], "schema": schema }],
+        "enableSchemaRequest": true,
+        "schemas": [{ "uri": format!("{origin}{path}"), "fileMatch": ["*"] }],
     })));
 }
 

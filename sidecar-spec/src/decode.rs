@@ -3,7 +3,8 @@
 //! that validation can report its own findings in the same pass.
 
 use crate::quantity::Amount;
-use crate::{json_schema, CheckError, FieldError, FieldPath, SidecarSpec, SyntaxError};
+use crate::schema::decoding_schema;
+use crate::{CheckError, FieldError, FieldPath, SidecarSpec, SyntaxError};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -58,15 +59,12 @@ pub(crate) fn decode_value(mut value: Value) -> (Option<SidecarSpec>, Vec<FieldE
         let msg = format!("the spec must be a JSON object, got {}", describe(&value));
         return (None, vec![FieldError::wrong_type(FieldPath::root(), value, msg)]);
     }
-    let schema = compiled();
-    let mut walker = Walker { schema, path: String::new(), errors: Vec::new() };
-    walker.walk(schema.root, &mut value);
+    let mut errors = walk(compiled(), &mut value);
     match serde_json::from_value::<SidecarSpec>(value) {
-        Ok(spec) => (Some(spec), walker.errors),
+        Ok(spec) => (Some(spec), errors),
         Err(e) => {
             // The walk removes everything serde would refuse; reaching this is a bug, reported
             // rather than hidden.
-            let mut errors = walker.errors;
             errors.push(FieldError::wrong_type(
                 FieldPath::root(),
                 Value::Null,
@@ -120,18 +118,29 @@ struct Shape {
     values: Option<usize>,
 }
 
+/// The schema keywords [`Compiler`] reads; the browser's build keeps only these
+/// (`sidecar.decode.json`, written by a test).
+#[cfg(test)]
+pub(crate) const KEYWORDS: &[&str] =
+    &["type", "$ref", "$defs", "anyOf", "properties", "additionalProperties", "items", "format"];
+
 fn compiled() -> &'static Compiled {
-    static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
-        let schema = json_schema();
-        let mut c = Compiler {
-            defs: schema.get("$defs").and_then(Value::as_object),
-            nodes: Vec::new(),
-            by_def: HashMap::new(),
-        };
-        let root = c.compile(schema, None);
-        Compiled { nodes: c.nodes, root }
-    });
+    static COMPILED: LazyLock<Compiled> = LazyLock::new(|| compile(decoding_schema()));
     &COMPILED
+}
+
+fn compile(schema: &Value) -> Compiled {
+    let mut c =
+        Compiler { defs: schema.get("$defs").and_then(Value::as_object), nodes: Vec::new(), by_def: HashMap::new() };
+    let root = c.compile(schema, None);
+    Compiled { nodes: c.nodes, root }
+}
+
+/// Reports what `schema` refuses in `value` and removes it, so that serde decodes the rest.
+fn walk(schema: &'static Compiled, value: &mut Value) -> Vec<FieldError> {
+    let mut walker = Walker { schema, path: String::new(), errors: Vec::new() };
+    walker.walk(schema.root, value);
+    walker.errors
 }
 
 struct Compiler<'s> {
@@ -471,5 +480,33 @@ mod tests {
         assert_eq!(suggest("httpget", known.iter().copied()), Some("httpGet"));
         assert_eq!(suggest("tcpSockt", known.iter().copied()), Some("tcpSocket"));
         assert_eq!(suggest("banana", known.iter().copied()), None);
+    }
+
+    /// The browser decodes with `sidecar.decode.json`, the server with the whole schema: the
+    /// same documents must give the same findings and the same decoded rest.
+    #[test]
+    fn the_browsers_part_of_the_schema_decodes_as_the_whole_schema() {
+        let whole: &'static Compiled = Box::leak(Box::new(compile(crate::json_schema())));
+        let part: Value = serde_json::from_str(include_str!("../sidecar.decode.json")).expect("the part parses");
+        let part: &'static Compiled = Box::leak(Box::new(compile(&part)));
+        let mut documents: Vec<String> = crate::examples::ALL.iter().map(|e| e.json.to_owned()).collect();
+        documents.extend(crate::presets::ALL.iter().map(|p| p.json.to_owned()));
+        documents.extend(
+            [
+                r#"{"name": "a", "image": "b", "bogus": 1, "ports": [{"containerPort": "80"}, {"containerPort": 1e3}]}"#,
+                r#"{"name": 5, "image": ["b"], "env": [{"name": "A", "valueFrom": {"fieldRef": {"fieldPath": 1}}}]}"#,
+                r#"{"name": "a", "image": "b", "resources": {"limits": {"cpu": true, "memory": "1Gi"}}}"#,
+                r#"{"name": "a", "image": "b", "livenessProbe": {"httpGet": {"port": 70000, "path": 3}, "periodSeconds": 99999999999}}"#,
+                r#"{"name": "a", "image": "b", "volumeMounts": [{"name": "v", "mountPath": "/x", "readOnly": "yes"}], "command": "sh"}"#,
+                r#"{"name": "a", "image": "b", "securityContext": {"runAsUser": -1, "capabilities": {"add": [1]}}, "stdin": null}"#,
+            ]
+            .map(str::to_owned),
+        );
+        for text in documents {
+            let value: Value = serde_json::from_str(&text).expect("test documents parse");
+            let (mut a, mut b) = (value.clone(), value);
+            assert_eq!(walk(whole, &mut a), walk(part, &mut b), "findings for {text}");
+            assert_eq!(a, b, "what is left of {text}");
+        }
     }
 }

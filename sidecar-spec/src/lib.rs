@@ -37,7 +37,9 @@ pub use error::{CheckError, ErrorKind, FieldError, SyntaxError};
 pub use locate::{position, Position, Spans};
 pub use path::{segments, FieldPath, Segment};
 pub use quantity::Quantity;
-pub use schema::{json_schema, mark_required};
+#[cfg(not(target_arch = "wasm32"))]
+pub use schema::json_schema;
+pub use schema::mark_required;
 pub use types::*;
 pub use validate::validate;
 

@@ -1,28 +1,58 @@
 //! The JSON Schema of the spec, generated from the types.
 //!
-//! The browser's build reads the same schema from `sidecar.schema.json` (written from the types,
-//! checked by a test to be current) instead of generating it: the generator would be about
-//! 100 kB of the browser's code, for the same schema.
+//! The browser's build does not generate it (the generator would be about 100 kB of the
+//! browser's code, for the same schema). Its strict decoder reads the part of the schema it
+//! walks from `sidecar.decode.json`, and its JSON editor fetches the whole schema, with the field
+//! docs for hovers, from the server. Tests check that both files are what the types generate.
 
 use serde_json::Value;
+#[cfg(not(target_arch = "wasm32"))]
 use std::sync::LazyLock;
 
-static SCHEMA: LazyLock<Value> = LazyLock::new(|| {
+/// The schema as published in the crate (`sidecar.schema.json`), for people and other tools.
+#[cfg(test)]
+fn published() -> Value {
+    serde_json::from_str(include_str!("../sidecar.schema.json")).unwrap_or(Value::Null)
+}
+
+/// What strict decoding walks: on the server the whole schema, in the browser the published
+/// decoding part of it (`sidecar.decode.json`: only the keywords in
+/// [`crate::decode::KEYWORDS`]).
+pub(crate) fn decoding_schema() -> &'static Value {
     #[cfg(target_arch = "wasm32")]
     {
-        published()
+        static PART: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
+            // The file is part of the build and a test parses it, so this cannot fail at run time.
+            serde_json::from_str(include_str!("../sidecar.decode.json")).unwrap_or(Value::Null)
+        });
+        &PART
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        generate()
+        json_schema()
     }
-});
+}
 
-/// The schema as published in the crate (`sidecar.schema.json`).
-#[cfg(any(target_arch = "wasm32", test))]
-fn published() -> Value {
-    // The file is part of the build and a test parses it, so this cannot fail at run time.
-    serde_json::from_str(include_str!("../sidecar.schema.json")).unwrap_or(Value::Null)
+/// The schema with only the keywords strict decoding reads ([`crate::decode::KEYWORDS`]): no
+/// descriptions, bounds or patterns, which validation checks in its own words. About a quarter
+/// of the whole schema's size in the browser's code.
+#[cfg(test)]
+fn decoding_part(schema: &Value) -> Value {
+    /// Keywords whose object's keys are names (of fields, of definitions), not keywords.
+    const NAMED: &[&str] = &["properties", "$defs"];
+    fn part(v: &Value, names: bool) -> Value {
+        match v {
+            Value::Object(obj) => Value::Object(
+                obj.iter()
+                    .filter(|(k, _)| names || crate::decode::KEYWORDS.contains(&k.as_str()))
+                    .map(|(k, v)| (k.clone(), part(v, !names && NAMED.contains(&k.as_str()))))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.iter().map(|i| part(i, false)).collect()),
+            other => other.clone(),
+        }
+    }
+    part(schema, false)
 }
 
 /// The schema generated from the types.
@@ -44,8 +74,11 @@ fn generate() -> Value {
 }
 
 /// The JSON Schema (draft 2020-12) of a sidecar spec. Strict decoding walks this same schema, so
-/// what the editor suggests and what the validator accepts are one definition.
+/// what the editor suggests and what the validator accepts are one definition. Not in the
+/// browser's build: the browser fetches it from the server (`GET /api/v1/schema/sidecar.json`).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn json_schema() -> &'static Value {
+    static SCHEMA: LazyLock<Value> = LazyLock::new(generate);
     &SCHEMA
 }
 
@@ -81,22 +114,51 @@ pub fn mark_required(schema: &mut Value) {
 mod tests {
     use super::*;
 
-    /// The browser validates with the published file: it must be what the types say. After a
-    /// change to the types, `SIDECAR_SCHEMA_WRITE=1 cargo test -p sidecar-spec` rewrites it.
+    /// Files written from the types: after a change to the types,
+    /// `SIDECAR_SCHEMA_WRITE=1 cargo test -p sidecar-spec` rewrites both.
     #[test]
-    fn the_published_schema_is_the_one_the_types_generate() {
+    fn the_published_schemas_are_the_ones_the_types_generate() {
         let generated = generate();
+        let part = decoding_part(&generated);
         if std::env::var_os("SIDECAR_SCHEMA_WRITE").is_some() {
+            let dir = env!("CARGO_MANIFEST_DIR");
             let text = serde_json::to_string_pretty(&generated).expect("a schema serializes") + "\n";
-            std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/sidecar.schema.json"), text)
-                .expect("write the schema");
-            // The build holds the file as it was when compiled; the next run checks the new one.
+            std::fs::write(format!("{dir}/sidecar.schema.json"), text).expect("write the schema");
+            let text = serde_json::to_string(&part).expect("a schema serializes") + "\n";
+            std::fs::write(format!("{dir}/sidecar.decode.json"), text).expect("write the decoding part");
+            // The build holds the files as they were when compiled; the next run checks the new ones.
             return;
         }
         let text = |v: &Value| serde_json::to_string(v).expect("a schema serializes");
-        assert!(
-            text(&published()) == text(&generated),
-            "sidecar-spec/sidecar.schema.json is stale: run `SIDECAR_SCHEMA_WRITE=1 cargo test -p sidecar-spec` and commit it"
+        let stale = "is stale: run `SIDECAR_SCHEMA_WRITE=1 cargo test -p sidecar-spec` and commit it";
+        assert!(text(&published()) == text(&generated), "sidecar-spec/sidecar.schema.json {stale}");
+        let browser: Value =
+            serde_json::from_str(include_str!("../sidecar.decode.json")).expect("the decoding part parses");
+        assert!(text(&browser) == text(&part), "sidecar-spec/sidecar.decode.json {stale}");
+    }
+
+    /// The part keeps every name: a field called like a keyword (`description`) is not dropped.
+    #[test]
+    fn the_decoding_part_keeps_names_and_drops_other_keywords() {
+        let schema = serde_json::json!({
+            "type": "object",
+            "description": "dropped",
+            "properties": {
+                "description": {"type": "string", "description": "dropped", "maxLength": 3},
+                "items": {"type": "array", "items": {"$ref": "#/$defs/title"}}
+            },
+            "$defs": {"title": {"type": "integer", "format": "int32", "minimum": 1}}
+        });
+        assert_eq!(
+            decoding_part(&schema),
+            serde_json::json!({
+                "type": "object",
+                "properties": {
+                    "description": {"type": "string"},
+                    "items": {"type": "array", "items": {"$ref": "#/$defs/title"}}
+                },
+                "$defs": {"title": {"type": "integer", "format": "int32"}}
+            })
         );
     }
 }

@@ -101,7 +101,7 @@ mod browser {
                         return;
                     }
                 };
-                monaco_sys::use_json_schema(&module, sidecar_spec::json_schema());
+                monaco_sys::use_json_schema_at(&module, "/api/v1/schema/sidecar.json");
                 monaco_sys::set_dark(&module, crate::components::theme::is_dark());
                 set_state.set(Editor::Monaco);
                 let mut editor =
