@@ -12,6 +12,7 @@ pub mod logs;
 pub mod rights;
 pub mod stopped;
 pub mod storage;
+pub mod table;
 pub mod tabs;
 pub mod theme;
 pub mod time;

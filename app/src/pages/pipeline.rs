@@ -9,6 +9,7 @@ use crate::components::live::{follow, Live};
 use crate::components::load::{capitalize, later, Failure, Loading};
 use crate::components::logs::LogViewer;
 use crate::components::rights::{Forbidden, WhyNot};
+use crate::components::table::{Cell, DataTable, Row};
 use crate::components::tabs::{Tab, TabList, TabPanel};
 use crate::components::time::Age;
 use leptos::either::{Either, EitherOf3};
@@ -370,60 +371,34 @@ fn StatusTab(state: RwSignal<PipelineState>) -> impl IntoView {
         let s = state.get();
         let st = s.status;
         let r = st.rollout.clone();
-        let conditions = if st.conditions.is_empty() {
-            Either::Left(view! { <p class="empty">"The operator has not reported conditions yet."</p> })
-        } else {
-            let rows = st
-                .conditions
-                .iter()
-                .map(|c| {
-                    view! {
-                        <tr>
-                            <td data-label="Type">{c.type_.clone()}</td>
-                            <td data-label="Status">{c.status.clone()}</td>
-                            <td data-label="Reason">{c.reason.clone().unwrap_or_default()}</td>
-                            <td data-label="Message">{c.message.clone().unwrap_or_default()}</td>
-                            <td data-label="Since">{c.last_transition_time.clone().map(|t| view! { <Age at=t/> })}</td>
-                        </tr>
-                    }
-                })
-                .collect_view();
-            Either::Right(view! {
-                <table class="list">
-                    <caption class="sr-only">"Conditions"</caption>
-                    <thead><tr><th scope="col">"Type"</th><th scope="col">"Status"</th><th scope="col">"Reason"</th><th scope="col">"Message"</th><th scope="col">"Since"</th></tr></thead>
-                    <tbody>{rows}</tbody>
-                </table>
+        let conditions = st
+            .conditions
+            .iter()
+            .map(|c| {
+                Row::new(vec![
+                    Cell::Text(c.type_.clone()),
+                    Cell::Text(c.status.clone()),
+                    Cell::Text(c.reason.clone().unwrap_or_default()),
+                    Cell::Text(c.message.clone().unwrap_or_default()),
+                    Cell::Age(c.last_transition_time.clone()),
+                ])
             })
-        };
-        let replicas = if st.replicas.is_empty() {
-            Either::Left(view! { <p class="empty">"No replica exists yet."</p> })
-        } else {
-            let rows = st
-                .replicas
-                .iter()
-                .map(|p| {
-                    view! {
-                        <tr>
-                            <td class="mono" data-label="Replica">{p.name.clone()}</td>
-                            <td class="mono" data-label="Node">{p.node.clone().unwrap_or_else(|| "—".into())}</td>
-                            <td data-label="Phase">{p.phase.clone()}</td>
-                            <td data-label="Ready">{format!("{}/{}", p.ready, p.containers)}</td>
-                            <td data-label="Restarts">{p.restarts}</td>
-                            <td data-label="Version">{if p.current { "current" } else { "previous (being replaced)" }}</td>
-                            <td data-label="Age">{p.created_at.clone().map(|t| view! { <Age at=t/> })}</td>
-                        </tr>
-                    }
-                })
-                .collect_view();
-            Either::Right(view! {
-                <table class="list">
-                    <caption class="sr-only">"Replicas"</caption>
-                    <thead><tr><th scope="col">"Replica"</th><th scope="col">"Node"</th><th scope="col">"Phase"</th><th scope="col">"Ready"</th><th scope="col">"Restarts"</th><th scope="col">"Version"</th><th scope="col">"Age"</th></tr></thead>
-                    <tbody>{rows}</tbody>
-                </table>
+            .collect();
+        let replicas = st
+            .replicas
+            .iter()
+            .map(|p| {
+                Row::new(vec![
+                    Cell::Mono(p.name.clone()),
+                    Cell::Mono(p.node.clone().unwrap_or_else(|| "—".into())),
+                    Cell::Text(p.phase.clone()),
+                    Cell::Text(format!("{}/{}", p.ready, p.containers)),
+                    Cell::Text(p.restarts.to_string()),
+                    Cell::Text(if p.current { "current" } else { "previous (being replaced)" }.into()),
+                    Cell::Age(p.created_at.clone()),
+                ])
             })
-        };
+            .collect();
         let rollout_words = if !r.exists {
             "The workload does not exist yet.".to_owned()
         } else if r.complete {
@@ -449,9 +424,19 @@ fn StatusTab(state: RwSignal<PipelineState>) -> impl IntoView {
                 <dt>{format!("Rollout ({} {})", r.kind, r.name)}</dt><dd>{rollout_words}</dd>
             </dl>
             <h3>"Conditions"</h3>
-            {conditions}
+            <DataTable
+                caption="Conditions"
+                columns=&["Type", "Status", "Reason", "Message", "Since"]
+                rows=conditions
+                empty="The operator has not reported conditions yet."
+            />
             <h3>"Replicas"</h3>
-            {replicas}
+            <DataTable
+                caption="Replicas"
+                columns=&["Replica", "Node", "Phase", "Ready", "Restarts", "Version", "Age"]
+                rows=replicas
+                empty="No replica exists yet."
+            />
         }
     }
 }

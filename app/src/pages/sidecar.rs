@@ -10,6 +10,7 @@ use crate::components::live::follow;
 use crate::components::load::{capitalize, later, Failure, Loading};
 use crate::components::logs::LogViewer;
 use crate::components::rights::{Forbidden, WhyNot};
+use crate::components::table::{Cell, DataTable, Row};
 use crate::components::tabs::{Tab, TabList, TabPanel};
 use crate::components::time::Age;
 use crate::pages::editor::SidecarEditor;
@@ -462,77 +463,75 @@ fn troubleshoot_view(state: RwSignal<SidecarState>, id: String, name: String) ->
 fn Troubleshoot(state: RwSignal<SidecarState>, id: String, name: String) -> impl IntoView {
     let diagnosis = move || state.with(|s| s.diagnosis.clone()).into_iter().map(diagnosis_card).collect_view();
     let replicas = move || {
-        let rs = state.with(|s| s.replicas.clone());
-        if rs.is_empty() {
-            return Either::Left(view! { <p class="empty">"No replica runs this sidecar yet."</p> });
+        let rows = state.with(|s| {
+            s.replicas
+                .iter()
+                .map(|r| {
+                    let last = r.last_termination.as_ref().map(|t| {
+                        format!(
+                            "exit code {}{}",
+                            t.exit_code,
+                            t.reason.as_ref().map(|x| format!(" ({x})")).unwrap_or_default()
+                        )
+                    });
+                    let tone = if r.ready {
+                        Tone::Good
+                    } else if r.reason.as_deref().is_some_and(|x| x.contains("BackOff") || x.starts_with("Err")) {
+                        Tone::Bad
+                    } else {
+                        Tone::Busy
+                    };
+                    Row::new(vec![
+                        Cell::Mono(r.replica.clone()),
+                        Cell::Mono(r.node.clone().unwrap_or_else(|| "—".into())),
+                        Cell::Badge(tone, r.state.clone()),
+                        Cell::Mono(r.reason.clone().unwrap_or_else(|| "—".into())),
+                        Cell::Text(r.message.clone().unwrap_or_default()),
+                        Cell::Text(if r.ready { "yes" } else { "no" }.into()),
+                        Cell::Text(r.restart_count.to_string()),
+                        Cell::Text(last.unwrap_or_else(|| "—".into())),
+                    ])
+                })
+                .collect()
+        });
+        view! {
+            <DataTable
+                caption="The sidecar in each replica"
+                columns=&["Replica", "Node", "State", "Reason", "Message", "Ready", "Restarts", "Last termination"]
+                rows
+                empty="No replica runs this sidecar yet."
+            />
         }
-        let rows = rs
-            .into_iter()
-            .map(|r| {
-                let last = r.last_termination.as_ref().map(|t| {
-                    format!(
-                        "exit code {}{}",
-                        t.exit_code,
-                        t.reason.as_ref().map(|x| format!(" ({x})")).unwrap_or_default()
-                    )
-                });
-                let tone = if r.ready {
-                    Tone::Good
-                } else if r.reason.as_deref().is_some_and(|x| x.contains("BackOff") || x.starts_with("Err")) {
-                    Tone::Bad
-                } else {
-                    Tone::Busy
-                };
-                view! {
-                    <tr>
-                        <td class="mono" data-label="Replica">{r.replica.clone()}</td>
-                        <td class="mono" data-label="Node">{r.node.clone().unwrap_or_else(|| "—".into())}</td>
-                        <td data-label="State"><Badge tone words=r.state.clone()/></td>
-                        <td class="mono" data-label="Reason">{r.reason.clone().unwrap_or_else(|| "—".into())}</td>
-                        <td data-label="Message">{r.message.clone().unwrap_or_default()}</td>
-                        <td data-label="Ready">{if r.ready { "yes" } else { "no" }}</td>
-                        <td data-label="Restarts">{r.restart_count}</td>
-                        <td data-label="Last termination">{last.unwrap_or_else(|| "—".into())}</td>
-                    </tr>
-                }
-            })
-            .collect_view();
-        Either::Right(view! {
-            <table class="list">
-                <caption class="sr-only">"The sidecar in each replica"</caption>
-                <thead><tr><th scope="col">"Replica"</th><th scope="col">"Node"</th><th scope="col">"State"</th><th scope="col">"Reason"</th>
-                    <th scope="col">"Message"</th><th scope="col">"Ready"</th><th scope="col">"Restarts"</th><th scope="col">"Last termination"</th></tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
-        })
     };
     let events = move || {
-        let es = state.with(|s| s.events.clone());
-        if es.is_empty() {
-            return Either::Left(view! { <p class="empty">"No events about this sidecar."</p> });
+        let rows = state.with(|s| {
+            s.events
+                .iter()
+                .take(50)
+                .map(|e| Row {
+                    class: (e.type_ == "Warning").then_some("warning"),
+                    cells: vec![
+                        Cell::Age(e.last_seen.clone()),
+                        Cell::Text(e.type_.clone()),
+                        Cell::Mono(e.reason.clone()),
+                        Cell::Mono(e.replica.clone()),
+                        Cell::Text(if e.count > 1 {
+                            format!("{} (×{})", e.message, e.count)
+                        } else {
+                            e.message.clone()
+                        }),
+                    ],
+                })
+                .collect()
+        });
+        view! {
+            <DataTable
+                caption="Events, newest first"
+                columns=&["Last seen", "Type", "Reason", "Replica", "Message"]
+                rows
+                empty="No events about this sidecar."
+            />
         }
-        let rows = es
-            .into_iter()
-            .take(50)
-            .map(|e| {
-                view! {
-                    <tr class=if e.type_ == "Warning" { "warning" } else { "" }>
-                        <td data-label="Last seen">{e.last_seen.clone().map(|t| view! { <Age at=t/> })}</td>
-                        <td data-label="Type">{e.type_.clone()}</td>
-                        <td class="mono" data-label="Reason">{e.reason.clone()}</td>
-                        <td class="mono" data-label="Replica">{e.replica.clone()}</td>
-                        <td data-label="Message">{e.message.clone()}{(e.count > 1).then(|| format!(" (×{})", e.count))}</td>
-                    </tr>
-                }
-            })
-            .collect_view();
-        Either::Right(view! {
-            <table class="list">
-                <caption class="sr-only">"Events, newest first"</caption>
-                <thead><tr><th scope="col">"Last seen"</th><th scope="col">"Type"</th><th scope="col">"Reason"</th><th scope="col">"Replica"</th><th scope="col">"Message"</th></tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
-        })
     };
     let pods = Signal::derive(move || {
         state.with(|s| s.replicas.iter().filter(|r| r.state != "Absent").map(|r| r.replica.clone()).collect())
