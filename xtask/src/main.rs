@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode};
 use std::time::{Duration, Instant, SystemTime};
 
+mod glue;
 mod sweep;
 
 const OUTPUT_NAME: &str = "sidecar-console";
@@ -297,6 +298,13 @@ impl Workspace {
                 .arg("--out-dir")
                 .arg(&out)
                 .arg(&main),
+        )?;
+        step("short names for the imports from the glue");
+        let glue_module = format!("./{OUTPUT_NAME}_bg.js");
+        glue::shorten_imports(
+            &out.join(format!("{OUTPUT_NAME}_bg.wasm")),
+            &out.join(format!("{OUTPUT_NAME}.js")),
+            &glue_module,
         )?;
         let wasm_opt = self.end2end().join("node_modules/.bin/wasm-opt");
         if wasm_opt.exists() {
