@@ -6,6 +6,7 @@ pub mod copy;
 pub mod crumbs;
 pub mod dialog;
 pub mod guard;
+pub mod hydrate;
 pub mod live;
 pub mod load;
 pub mod logs;

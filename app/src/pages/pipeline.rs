@@ -5,6 +5,7 @@ use crate::api::{delete_sidecar, load_pipeline};
 use crate::components::badge::{Badge, HealthBadge, ReplicaDots, SidecarBadge};
 use crate::components::copy::CopyLink;
 use crate::components::dialog::{DeleteDialog, DeleteTarget};
+use crate::components::hydrate::Synchronous;
 use crate::components::live::{follow, Live};
 use crate::components::load::{capitalize, later, Failure, Loading};
 use crate::components::logs::LogViewer;
@@ -147,9 +148,9 @@ fn Pipeline(initial: PipelineState) -> impl IntoView {
         move || match tab.get() {
             "status" => EitherOf3::A(later("the status", status_view(state))),
             "logs" => EitherOf3::B(later("the logs", logs_view(state, ns.clone(), name.clone()))),
-            _ => {
-                EitherOf3::C(view! { <SidecarsTab state=state target=target namespace=ns.clone() name=name.clone()/> })
-            }
+            _ => EitherOf3::C(Synchronous(
+                view! { <SidecarsTab state=state target=target namespace=ns.clone() name=name.clone()/> },
+            )),
         }
     };
     view! {
@@ -336,14 +337,14 @@ fn SidecarsTab(
 #[lazy]
 fn status_view(state: RwSignal<PipelineState>) -> AnyView {
     crate::components::code::preload("status_view");
-    view! { <StatusTab state/> }.into_any()
+    Synchronous(view! { <StatusTab state/> }).into_any()
 }
 
 /// The Logs tab: its code is fetched when the tab is first shown, not with the sidecars.
 #[lazy]
 fn logs_view(state: RwSignal<PipelineState>, namespace: String, name: String) -> AnyView {
     crate::components::code::preload("logs_view");
-    view! { <LogsTab state namespace name/> }.into_any()
+    Synchronous(view! { <LogsTab state namespace name/> }).into_any()
 }
 
 #[component]

@@ -3,6 +3,7 @@
 
 use crate::api::{list_namespaces, list_pipelines};
 use crate::components::badge::HealthBadge;
+use crate::components::hydrate::Synchronous;
 use crate::components::live::follow;
 use crate::components::load::{Failure, Loading};
 use crate::components::logs::encode;
@@ -65,9 +66,9 @@ pub fn Pipelines() -> impl IntoView {
     let table = move || {
         Suspend::new(async move {
             match data.await {
-                Ok(p) => Either::Left(
+                Ok(p) => Either::Left(Synchronous(
                     view! { <LiveTable initial=p namespace=namespace.get_untracked() q=q.get_untracked()/> },
-                ),
+                )),
                 Err(e) => Either::Right(view! { <Failure error=e what="the pipelines"/> }),
             }
         })

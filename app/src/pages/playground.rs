@@ -1,6 +1,7 @@
 //! "Check a sidecar spec": type or paste a spec and see at once whether it is valid. The check
 //! runs in the browser with the same `spec` crate the server and the CLI use; nothing is sent.
 
+use crate::components::hydrate::Synchronous;
 use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -17,7 +18,7 @@ lazy_route!(PlaygroundRoute, playground_code, __preload_playground_code);
 #[lazy]
 fn playground_code() -> AnyView {
     crate::components::code::preload("playground_code");
-    view! { <Playground/> }.into_any()
+    Synchronous(view! { <Playground/> }).into_any()
 }
 
 /// The spec playground, the console's home page.

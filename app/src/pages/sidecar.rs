@@ -6,6 +6,7 @@ use crate::components::badge::{Badge, SidecarBadge};
 use crate::components::copy::CopyLink;
 use crate::components::crumbs::PipelineCrumbs;
 use crate::components::dialog::{DeleteDialog, DeleteTarget};
+use crate::components::hydrate::Synchronous;
 use crate::components::live::follow;
 use crate::components::load::{capitalize, later, Failure, Loading};
 use crate::components::logs::LogViewer;
@@ -248,7 +249,7 @@ fn Sidecar(initial: SidecarState) -> impl IntoView {
             "troubleshoot" => {
                 Either::Left(later("troubleshooting", troubleshoot_view(state, id.clone(), name.clone())))
             }
-            _ => Either::Right(view! { <Overview state=state/> }),
+            _ => Either::Right(Synchronous(view! { <Overview state=state/> })),
         }
     };
     let pipeline_href = format!("/pipelines/{ns}/{pname}");
@@ -456,7 +457,7 @@ fn diagnosis_card(d: Diagnosis) -> impl IntoView {
 #[lazy]
 fn troubleshoot_view(state: RwSignal<SidecarState>, id: String, name: String) -> AnyView {
     crate::components::code::preload("troubleshoot_view");
-    view! { <Troubleshoot state id name/> }.into_any()
+    Synchronous(view! { <Troubleshoot state id name/> }).into_any()
 }
 
 #[component]

@@ -12,6 +12,7 @@ mod review;
 use crate::api::{load_editor, EditorSeed};
 use crate::components::crumbs::PipelineCrumbs;
 use crate::components::guard::{confirm, guard_unsaved};
+use crate::components::hydrate::Synchronous;
 use crate::components::live::follow;
 use crate::components::load::{capitalize, later, Failure, Loading};
 use crate::components::rights::WhyNot;
@@ -269,9 +270,10 @@ fn Editor(start: EditorSeed) -> impl IntoView {
     let cm_ns = ns.clone();
     let panel = move || match tab.get() {
         "json" => Either::Left(later("the JSON editor", json_view(draft, jump))),
-        _ => Either::Right(
+        // The form waits for nothing inside, so it hydrates in one go (see components::hydrate).
+        _ => Either::Right(Synchronous(
             view! { <form::SidecarForm draft config_maps=cms.clone() namespace=cm_ns.clone() offers=offers.clone()/> },
-        ),
+        )),
     };
     let change = start.rights.change.clone();
     let allowed = change.allowed;
@@ -356,13 +358,13 @@ fn Editor(start: EditorSeed) -> impl IntoView {
 #[lazy]
 pub(crate) fn json_view(draft: Draft, jump: RwSignal<Option<(usize, usize)>>) -> AnyView {
     crate::components::code::preload("json_view");
-    view! { <json::JsonView draft jump/> }.into_any()
+    Synchronous(view! { <json::JsonView draft jump/> }).into_any()
 }
 
 /// "Review changes" (the diff and the dry run, fetched when a review is first asked for).
 #[lazy]
 fn review_view(props: review::ReviewInput, on_close: Callback<()>) -> AnyView {
-    view! { <review::Review props on_close/> }.into_any()
+    Synchronous(view! { <review::Review props on_close/> }).into_any()
 }
 
 /// "Start from preset": fills the draft with a ready-made sidecar.
