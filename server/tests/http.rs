@@ -191,6 +191,44 @@ async fn responses_are_compressed_when_the_client_accepts_it() {
 }
 
 #[tokio::test]
+async fn the_builds_own_brotli_copies_are_sent_to_clients_that_accept_brotli() {
+    let site = tempfile::tempdir().expect("temporary site");
+    let build = site.path().join("pkg/0123abcd");
+    std::fs::create_dir_all(&build).unwrap();
+    std::fs::create_dir_all(site.path().join("monaco/1.0.0")).unwrap();
+    std::fs::write(site.path().join("pkg/build.txt"), "0123abcd\n").unwrap();
+    let raw = vec![7u8; 4096];
+    // Not real brotli: what matters is that the file is sent as it is, not compressed again.
+    let copy = b"the build's brotli copy".to_vec();
+    std::fs::write(build.join("chunk_1.wasm"), &raw).unwrap();
+    std::fs::write(build.join("chunk_1.wasm.br"), &copy).unwrap();
+    std::fs::write(site.path().join("monaco/1.0.0/entry.js"), "x".repeat(4096)).unwrap();
+    std::fs::write(site.path().join("monaco/1.0.0/entry.js.br"), &copy).unwrap();
+    let base = start_on(site.path()).await;
+    for path in ["pkg/0123abcd/chunk_1.wasm", "monaco/1.0.0/entry.js"] {
+        let resp =
+            Client::new().get(format!("{base}/{path}")).header("accept-encoding", "gzip, br").send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        assert_eq!(resp.headers()["content-encoding"], "br", "{path}");
+        assert_eq!(resp.headers()["cache-control"], "public, max-age=31536000, immutable", "{path}");
+        let mime = if path.ends_with(".wasm") { "application/wasm" } else { "text/javascript" };
+        assert_eq!(resp.headers()["content-type"], mime, "{path}");
+        assert_eq!(resp.bytes().await.unwrap().as_ref(), copy.as_slice(), "{path}");
+    }
+    // A client without brotli gets the file itself, compressed on the fly as it asks.
+    let resp = Client::new().get(format!("{base}/pkg/0123abcd/chunk_1.wasm")).send().await.unwrap();
+    assert!(resp.headers().get("content-encoding").is_none());
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), raw.as_slice());
+    let resp = Client::new()
+        .get(format!("{base}/pkg/0123abcd/chunk_1.wasm"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["content-encoding"], "gzip");
+}
+
+#[tokio::test]
 async fn without_a_cluster_the_sidecar_api_answers_503() {
     let base = start().await;
     let resp = Client::new().get(format!("{base}/api/v1/pipelines")).send().await.unwrap();

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode};
 use std::time::{Duration, Instant, SystemTime};
 
+mod compress;
 mod glue;
 mod sweep;
 
@@ -342,6 +343,9 @@ impl Workspace {
         copy(&self.root.join("style/main.css"), &pkg.join(format!("{OUTPUT_NAME}.css")))?;
         self.build_monaco(&site)?;
         copy_dir(&self.root.join("public"), &site)?;
+        step("brotli copies (quality 11) of the build's and Monaco's files");
+        let (raw, packed) = compress::precompress(&[pkg.clone(), site.join("monaco")])?;
+        println!("{:.1} kB → {:.1} kB", raw as f64 / 1000.0, packed as f64 / 1000.0);
         Ok(site)
     }
 }
