@@ -5,7 +5,8 @@
 //! writes an async state machine for each view type, besides the synchronous code it also
 //! keeps. A part that waits for nothing inside (no lazy code, no `Suspense`) can be hydrated
 //! synchronously once its own chunk is there: wrapped in [`Synchronous`], the state machine is
-//! not written (the Logs and Troubleshoot parts are about a third smaller).
+//! not written (what the Logs and Troubleshoot tabs add to their page is a quarter to a third
+//! smaller).
 
 use leptos::attr::any_attribute::AnyAttribute;
 use leptos::attr::Attribute;
