@@ -3,6 +3,7 @@
 //! each response on the fly it can afford only a fast quality (4), whose output is about a fifth
 //! larger for the WebAssembly and Monaco.
 
+use rayon::prelude::*;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -18,32 +19,8 @@ pub fn precompress(dirs: &[PathBuf]) -> Result<(u64, u64)> {
     for dir in dirs {
         collect(dir, &mut files)?;
     }
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(files.len().max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let totals = std::sync::Mutex::new((0u64, 0u64));
-    let failed = std::sync::Mutex::new(None::<String>);
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(file) = files.get(i) else { break };
-                match compress(file) {
-                    Ok((raw, br)) => {
-                        let mut t = totals.lock().unwrap_or_else(|e| e.into_inner());
-                        t.0 += raw;
-                        t.1 += br;
-                    }
-                    Err(e) => {
-                        failed.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(e);
-                    }
-                }
-            });
-        }
-    });
-    if let Some(e) = failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        return Err(e);
-    }
-    Ok(totals.into_inner().unwrap_or_else(|e| e.into_inner()))
+    let sizes = files.par_iter().map(|f| compress(f)).collect::<Result<Vec<_>>>()?;
+    Ok(sizes.into_iter().fold((0, 0), |(raw, br), (r, b)| (raw + r, br + b)))
 }
 
 fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
@@ -69,15 +46,14 @@ fn br_path(file: &Path) -> PathBuf {
 /// compressing does not make it smaller, and then no copy is kept).
 fn compress(file: &Path) -> Result<(u64, u64)> {
     let out = br_path(file);
-    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    let data = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let raw = data.len() as u64;
-    if let (Some(src), Some(copy)) = (modified(file), modified(&out)) {
-        if copy >= src {
-            let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(raw);
-            return Ok((raw, size));
+    let meta = std::fs::metadata(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let raw = meta.len();
+    if let (Ok(src), Ok(copy)) = (meta.modified(), std::fs::metadata(&out)) {
+        if copy.modified().is_ok_and(|c| c >= src) {
+            return Ok((raw, copy.len()));
         }
     }
+    let data = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let packed = brotli(&data)?;
     if packed.len() >= data.len() {
         let _ = std::fs::remove_file(&out);

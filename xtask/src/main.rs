@@ -5,6 +5,7 @@
 //! including a wasm-opt, Debian's chromium when root), and fetch only from rustup's toolchains,
 //! crates.io, npm and Debian. See docs/building.md.
 
+use rayon::prelude::*;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode};
@@ -312,31 +313,17 @@ impl Workspace {
             step(&format!("wasm-opt -Oz (main module and {} chunks)", split.split_modules.len()));
             let mut all = vec![out.join(format!("{OUTPUT_NAME}_bg.wasm"))];
             all.extend(split.split_modules.iter().cloned());
-            // One wasm-opt per core at a time: the files are independent.
-            let next = std::sync::atomic::AtomicUsize::new(0);
-            let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-            let results: Vec<Result<()>> = std::thread::scope(|s| {
-                let run = || -> Result<()> {
-                    while let Some(out) = all.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
-                        status(
-                            Command::new(&wasm_opt)
-                                .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int"])
-                                // Tool names and feature lists no browser reads, in each of the
-                                // ~80 files.
-                                .args(["--strip-producers", "--strip-target-features", "-o"])
-                                .arg(out)
-                                .arg(out),
-                        )?;
-                    }
-                    Ok(())
-                };
-                let handles: Vec<_> = (0..workers).map(|_| s.spawn(run)).collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|_| Err("wasm-opt worker panicked".into())))
-                    .collect()
-            });
-            results.into_iter().collect::<Result<Vec<()>>>()?;
+            // The files are independent: one wasm-opt per core at a time.
+            all.par_iter().try_for_each(|out| {
+                status(
+                    Command::new(&wasm_opt)
+                        .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int"])
+                        // Tool names and feature lists no browser reads, in each of the ~80 files.
+                        .args(["--strip-producers", "--strip-target-features", "-o"])
+                        .arg(out)
+                        .arg(out),
+                )
+            })?;
         }
         // wasm-bindgen's glue and the chunk loader come unminified; every page loads both.
         if let Some(esbuild) = self.esbuild()? {
