@@ -22,6 +22,27 @@ fn console() -> Result<(sidecar_service::Console, sidecar_service::Caller), Cons
     Ok((console, caller))
 }
 
+/// `result`, with the status of its error on the response when the browser called the function
+/// itself: a missing sidecar answers 404 and a refused write 403 or 409, as the REST API's would,
+/// not a 500 for everything. While a page is rendered the function runs inside the page's
+/// request, whose status is the page's own business (its not-found page sets 404).
+#[cfg(feature = "ssr")]
+fn answer<T>(result: Result<T, ConsoleError>) -> Result<T, ConsoleError> {
+    let Err(e) = &result else { return result };
+    let status = match e {
+        ConsoleError::NotFound(_) => http::StatusCode::NOT_FOUND,
+        ConsoleError::Failed { status, .. } => {
+            http::StatusCode::from_u16(*status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
+        }
+        ConsoleError::Transport(_) => return result,
+    };
+    let own_call = use_context::<http::request::Parts>().is_some_and(|p| p.uri.path().starts_with("/api/"));
+    if let (true, Some(r)) = (own_call, use_context::<leptos_axum::ResponseOptions>()) {
+        r.set_status(status);
+    }
+    result
+}
+
 pub use sidecar_api::PER_PAGE;
 
 /// JSON, as Leptos' own `Json`, read in the browser from text rather than from bytes: the page's
@@ -65,38 +86,63 @@ pub async fn list_pipelines(
     search: Option<String>,
     page: usize,
 ) -> Result<PipelinePage, ConsoleError> {
-    let (console, caller) = console()?;
-    let q = sidecar_service::PipelineQuery { namespace, search, page, per_page: PER_PAGE };
-    Ok(console.sidecars.pipeline_page(&caller, &q).await?)
+    answer(
+        async {
+            let (console, caller) = console()?;
+            let q = sidecar_service::PipelineQuery { namespace, search, page, per_page: PER_PAGE };
+            Ok(console.sidecars.pipeline_page(&caller, &q).await?)
+        }
+        .await,
+    )
 }
 
 /// Every namespace that holds a pipeline.
 #[server(endpoint = "list_namespaces", output = JsonAnswer)]
 pub async fn list_namespaces() -> Result<Vec<String>, ConsoleError> {
-    let (console, caller) = console()?;
-    let q = sidecar_service::PipelineQuery { per_page: 1, ..Default::default() };
-    Ok(console.sidecars.pipeline_page(&caller, &q).await?.namespaces)
+    answer(
+        async {
+            let (console, caller) = console()?;
+            let q = sidecar_service::PipelineQuery { per_page: 1, ..Default::default() };
+            Ok(console.sidecars.pipeline_page(&caller, &q).await?.namespaces)
+        }
+        .await,
+    )
 }
 
 /// A pipeline with its sidecars and status.
 #[server(endpoint = "load_pipeline", output = JsonAnswer)]
 pub async fn load_pipeline(namespace: String, name: String) -> Result<PipelineState, ConsoleError> {
-    let (console, caller) = console()?;
-    Ok(console.sidecars.pipeline_state(&caller, &namespace, &name).await?)
+    answer(
+        async {
+            let (console, caller) = console()?;
+            Ok(console.sidecars.pipeline_state(&caller, &namespace, &name).await?)
+        }
+        .await,
+    )
 }
 
 /// A sidecar with its replicas, events and diagnosis.
 #[server(endpoint = "load_sidecar", output = JsonAnswer)]
 pub async fn load_sidecar(id: String) -> Result<SidecarState, ConsoleError> {
-    let (console, caller) = console()?;
-    Ok(console.sidecars.sidecar_state(&caller, &id).await?)
+    answer(
+        async {
+            let (console, caller) = console()?;
+            Ok(console.sidecars.sidecar_state(&caller, &id).await?)
+        }
+        .await,
+    )
 }
 
 /// Removes a sidecar from its pipeline, if it is still as the page showed it (`etag`).
 #[server(endpoint = "delete_sidecar", output = JsonAnswer)]
 pub async fn delete_sidecar(id: String, etag: Option<String>) -> Result<Deleted, ConsoleError> {
-    let (console, caller) = console()?;
-    Ok(console.sidecars.delete(&caller, &id, etag.as_deref(), false).await?)
+    answer(
+        async {
+            let (console, caller) = console()?;
+            Ok(console.sidecars.delete(&caller, &id, etag.as_deref(), false).await?)
+        }
+        .await,
+    )
 }
 
 /// What the page frame shows: the cluster, and who is signed in.
@@ -111,15 +157,18 @@ pub struct Frame {
 /// The page frame's facts.
 #[server(endpoint = "frame_facts", output = JsonAnswer)]
 pub async fn frame_facts() -> Result<Frame, ConsoleError> {
-    let console = use_context::<sidecar_service::Console>()
-        .ok_or_else(|| ConsoleError::Transport("the console's service is not available".into()))?;
-    let parts = use_context::<http::request::Parts>();
-    // Which cluster is nobody's business before signing in.
-    if parts.as_ref().and_then(|p| p.extensions.get::<sidecar_service::Identity>()).is_none() {
-        return Err(sidecar_service::ServiceError::Unauthenticated.into());
-    }
-    let user = parts.and_then(|p| p.extensions.get::<sidecar_service::access::UserName>().map(|u| u.0.clone()));
-    Ok(Frame { cluster: console.cluster.clone(), user })
+    let facts = || {
+        let console = use_context::<sidecar_service::Console>()
+            .ok_or_else(|| ConsoleError::Transport("the console's service is not available".into()))?;
+        let parts = use_context::<http::request::Parts>();
+        // Which cluster is nobody's business before signing in.
+        if parts.as_ref().and_then(|p| p.extensions.get::<sidecar_service::Identity>()).is_none() {
+            return Err(sidecar_service::ServiceError::Unauthenticated.into());
+        }
+        let user = parts.and_then(|p| p.extensions.get::<sidecar_service::access::UserName>().map(|u| u.0.clone()));
+        Ok(Frame { cluster: console.cluster.clone(), user })
+    };
+    answer(facts())
 }
 
 /// What the sidecar editor starts from: the pipeline, the sidecar being edited (none when one is
@@ -144,6 +193,12 @@ pub struct EditorSeed {
 /// Loads what the editor needs; `id` is the sidecar to edit, `None` to add one.
 #[server(endpoint = "load_editor", output = JsonAnswer)]
 pub async fn load_editor(namespace: String, name: String, id: Option<String>) -> Result<EditorSeed, ConsoleError> {
+    answer(editor_seed(namespace, name, id).await)
+}
+
+/// What [`load_editor`] answers.
+#[cfg(feature = "ssr")]
+async fn editor_seed(namespace: String, name: String, id: Option<String>) -> Result<EditorSeed, ConsoleError> {
     let (console, caller) = console()?;
     let pipeline = console.sidecars.get_pipeline(&caller, &namespace, &name).await?;
     let sidecar = match id {
@@ -218,14 +273,5 @@ pub async fn save_sidecar(
         }
     }
     .await;
-    // The response says what happened (409, 422, ...), as the REST API's would: not a 500 for a
-    // spec the person has still to fix.
-    if let Err(ConsoleError::Failed { status, .. }) = &result {
-        if let (Some(r), Ok(code)) =
-            (use_context::<leptos_axum::ResponseOptions>(), http::StatusCode::from_u16(*status))
-        {
-            r.set_status(code);
-        }
-    }
-    result
+    answer(result)
 }

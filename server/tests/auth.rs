@@ -177,6 +177,7 @@ async fn without_an_identity_nothing_is_served_and_pages_ask_to_sign_in() {
         .send()
         .await
         .expect("post");
+    assert_eq!(r.status(), 401);
     let text = r.text().await.expect("text");
     assert!(!text.contains("embedded demo cluster") && text.contains("sign in first"), "{text}");
     // The sign-in page: one labelled field and a button.

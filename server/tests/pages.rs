@@ -92,6 +92,20 @@ async fn unknown_pipelines_and_sidecars_answer_404_pages_that_say_which() {
     assert!(html.contains("Sidecar \"no-such-id\" not found"));
     let (status, _) = c.page("/no/such/page").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // The pages' own calls say the same, with the status the REST API would answer, and a body
+    // the browser reads back as the error it is.
+    let path = <app::api::LoadSidecar as leptos::server_fn::ServerFn>::PATH;
+    let r = c
+        .http
+        .post(format!("{}{path}", c.base))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("id=no-such-id")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let error: app::error::ConsoleError = serde_json::from_str(&r.text().await.expect("body")).expect("an error");
+    assert!(matches!(&error, app::error::ConsoleError::NotFound(s) if s.contains("no-such-id")), "{error:?}");
 }
 
 /// Reads server-sent events until one named `name` arrives; its data.
