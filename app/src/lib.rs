@@ -10,6 +10,7 @@ pub mod components;
 pub mod error;
 pub mod pages;
 
+use components::hydrate::Synchronous;
 use components::stopped::STOPPED_SCRIPT;
 use components::theme::{ThemeToggle, EARLY_SCRIPT};
 use leptos::prelude::*;
@@ -67,40 +68,47 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     components::code::provide_preloads();
     let frame = ArcOnceResource::new(api::frame_facts());
-    view! {
+    // The frame waits for no code while it is hydrated, only the routes do: hydrated
+    // synchronously, it needs no async state machine of its own (see `Synchronous`).
+    let meta = Synchronous(view! {
         <Stylesheet id="leptos" href="/pkg/sidecar-console.css"/>
         <Title formatter=|t: String| if t.is_empty() { "Sidecar Console".to_owned() } else { format!("{t} — Sidecar Console") }/>
+    });
+    view! {
+        {meta}
         <Router>
-            <a class="skip" href="#main">"Skip to content"</a>
-            <header class="topbar">
-                <A href="/pipelines" attr:class="brand">"Sidecar Console"</A>
-                <nav aria-label="Main">
-                    <A href="/pipelines">"Pipelines"</A>
-                    <A href="/validate">"Check a spec"</A>
-                </nav>
-                <Suspense fallback=|| view! { <span class="cluster">"…"</span> }>
-                    // Awaited, not read with `get()`: that reads with `try_read` and panics
-                    // ("already been disposed") when it meets the resolving task's write, which
-                    // under load happened about once in 16,000 renders.
-                    {move || { let frame = frame.clone(); Suspend::new(async move {
-                        let (cluster, user) = match frame.await {
-                            Ok(f) => (f.cluster, f.user),
-                            Err(_) => ("no cluster".to_owned(), None),
-                        };
-                        view! {
-                            <span class="cluster" title="The Kubernetes cluster this console manages">{cluster}</span>
-                            {user.map(|user| view! {
-                                <span class="user" title="Signed in as this Kubernetes user">{user}</span>
-                                // A plain form: signing out works before the page is interactive.
-                                <form class="sign-out" method="post" action="/logout">
-                                    <button type="submit" class="quiet">"Sign out"</button>
-                                </form>
-                            })}
-                        }
-                    })}}
-                </Suspense>
-                <ThemeToggle/>
-            </header>
+            {Synchronous(view! {
+                <a class="skip" href="#main">"Skip to content"</a>
+                <header class="topbar">
+                    <A href="/pipelines" attr:class="brand">"Sidecar Console"</A>
+                    <nav aria-label="Main">
+                        <A href="/pipelines">"Pipelines"</A>
+                        <A href="/validate">"Check a spec"</A>
+                    </nav>
+                    <Suspense fallback=|| view! { <span class="cluster">"…"</span> }>
+                        // Awaited, not read with `get()`: that reads with `try_read` and panics
+                        // ("already been disposed") when it meets the resolving task's write, which
+                        // under load happened about once in 16,000 renders.
+                        {move || { let frame = frame.clone(); Suspend::new(async move {
+                            let (cluster, user) = match frame.await {
+                                Ok(f) => (f.cluster, f.user),
+                                Err(_) => ("no cluster".to_owned(), None),
+                            };
+                            view! {
+                                <span class="cluster" title="The Kubernetes cluster this console manages">{cluster}</span>
+                                {user.map(|user| view! {
+                                    <span class="user" title="Signed in as this Kubernetes user">{user}</span>
+                                    // A plain form: signing out works before the page is interactive.
+                                    <form class="sign-out" method="post" action="/logout">
+                                        <button type="submit" class="quiet">"Sign out"</button>
+                                    </form>
+                                })}
+                            }
+                        })}}
+                    </Suspense>
+                    <ThemeToggle/>
+                </header>
+            })}
             <main id="main" tabindex="-1">
                 <Routes fallback=pages::not_found::NotFound>
                     // Each page's code is loaded when it is first shown (see `LazyRoute`).
