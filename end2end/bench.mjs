@@ -18,7 +18,8 @@ const build = readFileSync(`${site}/pkg/build.txt`, "utf8").trim();
 const sizes = new Map();
 let all = [0, 0, 0];
 for (const f of readdirSync(`${site}/pkg/${build}`)) {
-  if (statSync(`${site}/pkg/${build}/${f}`).isDirectory() || f.endsWith(".json")) continue;
+  // The build's own brotli copies (`NAME.br`) are what is sent, not more files.
+  if (statSync(`${site}/pkg/${build}/${f}`).isDirectory() || f.endsWith(".json") || f.endsWith(".br")) continue;
   const data = readFileSync(`${site}/pkg/${build}/${f}`);
   sizes.set(f, [data.length, brotli(data)]);
   all = [all[0] + 1, all[1] + data.length, all[2] + sizes.get(f)[1]];
@@ -45,28 +46,57 @@ async function interactive(path) {
 console.log(`navigation to interactive, /pipelines/logging/app-logs: ${await interactive("/pipelines/logging/app-logs")}`);
 console.log(`navigation to interactive, /pipelines: ${await interactive("/pipelines")}`);
 // What each page fetches of the build (main module, its route's chunks, the chunks of what it
-// shows), counted from the browser's requests; sizes at brotli 11 as above.
+// shows), counted from the browser's requests; sizes at brotli 11 as above. A page's chunks come
+// as one bundle (`bundle?chunks=…`: each chunk's name, length and bytes), compressed as one.
+const bundleSize = (names) => {
+  const chunks = names.map((n) => [n, readFileSync(`${site}/pkg/${build}/${n}.wasm`)]);
+  // As the server sends it: the largest first, each with its name and length.
+  chunks.sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1));
+  const body = chunks.flatMap(([n, data]) => {
+    const head = Buffer.alloc(6 + n.length);
+    head.writeUInt16LE(n.length, 0);
+    head.write(n, 2, "latin1");
+    head.writeUInt32LE(data.length, 2 + n.length);
+    return [head, data];
+  });
+  const data = Buffer.concat(body);
+  const br = brotliCompressSync(data, {
+    params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_LGWIN]: 24, [constants.BROTLI_PARAM_SIZE_HINT]: data.length },
+  });
+  return [data.length, br.length, names.length];
+};
 async function downloads(path, action) {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
   const files = new Set();
   page.on("requestfinished", (r) => {
-    const p = new URL(r.url()).pathname;
-    if (p.startsWith(`/pkg/${build}/`)) files.add(p.slice(`/pkg/${build}/`.length));
+    const u = new URL(r.url());
+    if (u.pathname.startsWith(`/pkg/${build}/`)) files.add(u.pathname.slice(`/pkg/${build}/`.length) + u.search);
   });
   await page.goto(base + path);
   await page.waitForFunction(() => window.__sidecarHydrated === true, null, { timeout: 20000 });
   if (action) await action(page);
   await page.waitForTimeout(1000);
   await ctx.close();
-  let raw = 0, br = 0, wasm = 0;
+  let raw = 0, br = 0, wasm = 0, requests = 0;
   for (const f of files) {
+    if (f.startsWith("bundle?")) {
+      const [r, b, n] = bundleSize(new URLSearchParams(f.slice("bundle?".length)).get("chunks").split(","));
+      raw += r;
+      br += b;
+      wasm += n;
+      requests++;
+      continue;
+    }
     const [r, b] = sizes.get(f) ?? [0, 0];
     raw += r;
     br += b;
-    if (f.endsWith(".wasm")) wasm++;
+    if (f.endsWith(".wasm")) {
+      wasm++;
+      requests++;
+    }
   }
-  return `${kb(raw)} raw, ${kb(br)} brotli (${wasm} WebAssembly files)`;
+  return `${kb(raw)} raw, ${kb(br)} brotli (${wasm} WebAssembly files in ${requests} downloads)`;
 }
 const listed = await (await fetch(`${base}/api/v1/pipelines/logging/app-logs/sidecars`)).json();
 const sidecar = `/pipelines/logging/app-logs/sidecars/${(listed.items ?? listed)[0].id}`;
@@ -91,6 +121,7 @@ for (const [what, path, action] of [
 const monacoDir = readdirSync(`${site}/monaco`)[0];
 let monacoTotal = [0, 0];
 for (const f of readdirSync(`${site}/monaco/${monacoDir}`)) {
+  if (f.endsWith(".br")) continue;
   const data = readFileSync(`${site}/monaco/${monacoDir}/${f}`);
   const br = brotliCompressSync(data, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } });
   monacoTotal = [monacoTotal[0] + data.length, monacoTotal[1] + br.length];

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod bundles;
 mod demo;
 pub mod embedded;
 pub mod memo;
@@ -62,7 +63,8 @@ fn monaco(options: &LeptosOptions) -> axum::routing::MethodRouter {
 /// browsers may keep them for a year, as Monaco's. Both are sent as the build compressed them
 /// (`NAME.br`, brotli at its best) to browsers that accept brotli: the compression layer, which
 /// leaves them alone, can afford only a fast quality per response (4: about a fifth larger).
-fn build(options: &LeptosOptions) -> axum::routing::MethodRouter {
+/// A page's chunks come as one download from `bundle` (see [`bundles`]).
+fn build(options: &LeptosOptions) -> Router {
     let dir = Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
     let versioned = options.site_pkg_dir.as_ref() != "pkg";
     let files =
@@ -74,8 +76,11 @@ fn build(options: &LeptosOptions) -> axum::routing::MethodRouter {
                     None
                 }
             }))
-            .service(ServeDir::new(dir).precompressed_br());
-    axum::routing::get_service(files)
+            .service(ServeDir::new(&dir).precompressed_br());
+    let bundles = std::sync::Arc::new(bundles::Bundles::new(dir, versioned));
+    Router::new()
+        .route("/bundle", axum::routing::get(bundles::serve).with_state(bundles))
+        .fallback_service(axum::routing::get_service(files))
 }
 
 /// A year, immutable, for what was found (a 404 must not be kept).

@@ -229,6 +229,55 @@ async fn the_builds_own_brotli_copies_are_sent_to_clients_that_accept_brotli() {
 }
 
 #[tokio::test]
+async fn a_pages_chunks_come_as_one_download_compressed_together() {
+    let site = tempfile::tempdir().expect("temporary site");
+    let build = site.path().join("pkg/0123abcd");
+    std::fs::create_dir_all(&build).unwrap();
+    std::fs::write(site.path().join("pkg/build.txt"), "0123abcd\n").unwrap();
+    let one: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+    let two = b"\0asm\x01\0\0\0".to_vec();
+    std::fs::write(build.join("chunk_1.wasm"), &one).unwrap();
+    std::fs::write(build.join("chunk_2.wasm"), &two).unwrap();
+    let base = start_on(site.path()).await;
+    // Each chunk, the largest first: its name's length (two bytes, little-endian), its name,
+    // its length (four bytes, little-endian), its bytes.
+    let mut expected = Vec::new();
+    for (name, chunk) in [("chunk_1", &one), ("chunk_2", &two)] {
+        expected.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        expected.extend_from_slice(name.as_bytes());
+        expected.extend_from_slice(&(chunk.len() as u32).to_le_bytes());
+        expected.extend_from_slice(chunk);
+    }
+    let url = format!("{base}/pkg/0123abcd/bundle?chunks=chunk_2,chunk_1");
+    for _ in 0..2 {
+        let resp = Client::new().get(&url).header("accept-encoding", "gzip, br").send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(resp.headers()["content-encoding"], "br");
+        assert_eq!(resp.headers()["cache-control"], "public, max-age=31536000, immutable");
+        assert_eq!(resp.headers()["vary"], "accept-encoding");
+        let packed = resp.bytes().await.unwrap();
+        let mut body = Vec::new();
+        brotli::BrotliDecompress(&mut packed.as_ref(), &mut body).expect("brotli");
+        assert_eq!(body, expected);
+    }
+    let resp = Client::new().get(&url).send().await.unwrap();
+    assert!(resp.headers().get("content-encoding").is_none());
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), expected.as_slice());
+    // What is not a chunk of this build is refused with a sentence that names it.
+    for (query, status, says) in [
+        ("chunk_1,chunk_9", StatusCode::NOT_FOUND, "chunk \"chunk_9\" is not a chunk of this build"),
+        ("..%2Fbuild.txt", StatusCode::BAD_REQUEST, "\"../build.txt\" is not the name of a chunk"),
+        ("chunk_1,chunk_1", StatusCode::BAD_REQUEST, "chunk \"chunk_1\" is named twice"),
+        ("", StatusCode::BAD_REQUEST, "name the chunks of the bundle"),
+    ] {
+        let resp = Client::new().get(format!("{base}/pkg/0123abcd/bundle?chunks={query}")).send().await.unwrap();
+        assert_eq!(resp.status(), status, "{query}");
+        assert!(resp.headers().get("cache-control").is_none(), "{query}");
+        assert!(resp.text().await.unwrap().contains(says), "{query}");
+    }
+}
+
+#[tokio::test]
 async fn without_a_cluster_the_sidecar_api_answers_503() {
     let base = start().await;
     let resp = Client::new().get(format!("{base}/api/v1/pipelines")).send().await.unwrap();

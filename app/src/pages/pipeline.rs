@@ -35,7 +35,7 @@ lazy_route!(PipelineRoute, pipeline_code, __preload_pipeline_code, { "status" =>
 /// The page's code: in the browser a WebAssembly chunk of its own.
 #[lazy]
 fn pipeline_code() -> AnyView {
-    crate::components::code::preload("pipeline_code");
+    crate::components::code::preload("pipeline_code", &[("status", "status_view"), ("logs", "logs_view")]);
     view! { <PipelinePage/> }.into_any()
 }
 
@@ -336,14 +336,14 @@ fn SidecarsTab(
 /// The Status tab: its code is fetched when the tab is first shown, not with the sidecars.
 #[lazy]
 fn status_view(state: RwSignal<PipelineState>) -> AnyView {
-    crate::components::code::preload("status_view");
+    crate::components::code::preload("status_view", &[]);
     Synchronous(view! { <StatusTab state/> }).into_any()
 }
 
 /// The Logs tab: its code is fetched when the tab is first shown, not with the sidecars.
 #[lazy]
 fn logs_view(state: RwSignal<PipelineState>, namespace: String, name: String) -> AnyView {
-    crate::components::code::preload("logs_view");
+    crate::components::code::preload("logs_view", &[]);
     Synchronous(view! { <LogsTab state namespace name/> }).into_any()
 }
 

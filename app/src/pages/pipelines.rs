@@ -48,7 +48,7 @@ lazy_route!(PipelinesRoute, pipelines_code, __preload_pipelines_code);
 /// The page's code: in the browser a WebAssembly chunk of its own.
 #[lazy]
 fn pipelines_code() -> AnyView {
-    crate::components::code::preload("pipelines_code");
+    crate::components::code::preload("pipelines_code", &[]);
     view! { <Pipelines/> }.into_any()
 }
 

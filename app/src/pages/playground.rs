@@ -17,7 +17,7 @@ lazy_route!(PlaygroundRoute, playground_code, __preload_playground_code);
 /// The page's code: in the browser a WebAssembly chunk of its own.
 #[lazy]
 fn playground_code() -> AnyView {
-    crate::components::code::preload("playground_code");
+    crate::components::code::preload("playground_code", &[]);
     Synchronous(view! { <Playground/> }).into_any()
 }
 

@@ -53,6 +53,8 @@ impl LazyRoute for SidecarRoute {
                 __preload_sidecar_view().await;
                 if tab == "troubleshoot" {
                     __preload_troubleshoot_view().await;
+                } else {
+                    __preload_overview_view().await;
                 }
             }
         }
@@ -87,14 +89,14 @@ pub fn SidecarPage() -> impl IntoView {
 /// diff and the Monaco binding are fetched only when a sidecar is added or edited.
 #[lazy]
 fn editor(namespace: String, name: String, id: Option<String>) -> AnyView {
-    crate::components::code::preload("editor");
+    crate::components::code::preload("editor", &[("json", "json_view")]);
     view! { <SidecarEditor namespace=namespace name=name id=id/> }.into_any()
 }
 
 /// Its overview and troubleshooting (fetched apart from the editor, which they do not need).
 #[lazy]
 fn sidecar_view() -> AnyView {
-    crate::components::code::preload("sidecar_view");
+    crate::components::code::preload("sidecar_view", &[("troubleshoot", "troubleshoot_view"), ("", "overview_view")]);
     view! { <SidecarView/> }.into_any()
 }
 
@@ -249,7 +251,7 @@ fn Sidecar(initial: SidecarState) -> impl IntoView {
             "troubleshoot" => {
                 Either::Left(later("troubleshooting", troubleshoot_view(state, id.clone(), name.clone())))
             }
-            _ => Either::Right(Synchronous(view! { <Overview state=state/> })),
+            _ => Either::Right(later("the overview", overview_view(state))),
         }
     };
     let pipeline_href = format!("/pipelines/{ns}/{pname}");
@@ -351,6 +353,14 @@ fn Rollout(state: RwSignal<SidecarState>) -> impl IntoView {
                 aria-label="Replicas running the new spec"></progress>
         </div>
     }
+}
+
+/// The Overview tab: its code is a chunk of its own, so that a page opened on the Troubleshoot
+/// tab does not fetch it.
+#[lazy]
+fn overview_view(state: RwSignal<SidecarState>) -> AnyView {
+    crate::components::code::preload("overview_view", &[]);
+    Synchronous(view! { <Overview state/> }).into_any()
 }
 
 #[component]
@@ -456,7 +466,7 @@ fn diagnosis_card(d: Diagnosis) -> impl IntoView {
 /// the tab is first shown, not with the overview.
 #[lazy]
 fn troubleshoot_view(state: RwSignal<SidecarState>, id: String, name: String) -> AnyView {
-    crate::components::code::preload("troubleshoot_view");
+    crate::components::code::preload("troubleshoot_view", &[]);
     Synchronous(view! { <Troubleshoot state id name/> }).into_any()
 }
 

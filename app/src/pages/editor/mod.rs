@@ -357,7 +357,7 @@ fn Editor(start: EditorSeed) -> impl IntoView {
 /// The JSON tab (its code, and the Monaco binding, fetched when the tab is first shown).
 #[lazy]
 pub(crate) fn json_view(draft: Draft, jump: RwSignal<Option<(usize, usize)>>) -> AnyView {
-    crate::components::code::preload("json_view");
+    crate::components::code::preload("json_view", &[]);
     Synchronous(view! { <json::JsonView draft jump/> }).into_any()
 }
 

@@ -38,3 +38,56 @@ function makeLoad(fetcher, deps) {
         return loadingModule;
     }
 }
+// A page links the chunks it needs as one download, a bundle: <link rel="preload"
+// href=".../bundle?chunks=NAME,NAME,...">. It holds, for each chunk, the length of its name
+// (2 bytes, little-endian), its name, its length (4 bytes, little-endian) and its bytes. A chunk
+// is taken from the bundle that holds it, and fetched alone when none does or the bundle cannot
+// be had.
+let bundleOf = undefined;
+function bundles() {
+    if (bundleOf === undefined) {
+        bundleOf = new Map();
+        const links = typeof document === "undefined" ? [] : document.querySelectorAll('link[rel="preload"][href*="/bundle?chunks="]');
+        for (const link of links) {
+            const url = new URL(link.href);
+            const names = (url.searchParams.get("chunks") || "").split(",");
+            let parts = undefined;
+            const get = () => {
+                if (parts === undefined) {
+                    parts = fetch(url).then(r => {
+                        if (!r.ok) throw new Error(`${url}: ${r.status}`);
+                        return r.arrayBuffer();
+                    }).then(buffer => {
+                        const view = new DataView(buffer);
+                        const text = new TextDecoder();
+                        const found = new Map();
+                        let at = 0;
+                        while (at < buffer.byteLength) {
+                            const nameLen = view.getUint16(at, true);
+                            const name = text.decode(new Uint8Array(buffer, at + 2, nameLen));
+                            at += 2 + nameLen;
+                            const len = view.getUint32(at, true);
+                            found.set(name, new Uint8Array(buffer, at + 4, len));
+                            at += 4 + len;
+                        }
+                        return found;
+                    });
+                }
+                return parts;
+            };
+            for (const name of names) if (!bundleOf.has(name)) bundleOf.set(name, get);
+        }
+    }
+    return bundleOf;
+}
+function fetchChunk(url) {
+    const name = url.pathname.slice(url.pathname.lastIndexOf("/") + 1).replace(/\.wasm$/, "");
+    const bundle = bundles().get(name);
+    if (bundle === undefined) return fetch(url);
+    return bundle().then(
+        parts => parts.has(name)
+            ? new Response(parts.get(name), { headers: { "content-type": "application/wasm" } })
+            : fetch(url),
+        () => fetch(url),
+    );
+}
