@@ -45,20 +45,29 @@ test("the pipelines list fetches neither the editor's code nor the validator's",
 
 // A tab's code comes with the tab: a pipeline's sidecars fetch neither its status's nor its
 // logs', a sidecar's overview not its troubleshooting; each arrives when its tab is chosen.
-test("a page fetches the code of the tab it shows, and another tab's when that is chosen", async ({ page, request }) => {
+test("a page fetches the code of the tab it shows, and another tab's in one download when that is chosen", async ({ page, request }) => {
   const fetched: string[] = [];
-  page.on("requestfinished", (r) => fetched.push(...code(r.url())));
+  const requests: string[] = [];
+  page.on("requestfinished", (r) => {
+    fetched.push(...code(r.url()));
+    if (code(r.url()).length > 0) requests.push(r.url());
+  });
   const wasm = (part: string) => fetched.filter((p) => p.includes(part));
   await open(page, "/pipelines/logging/app-logs");
   await page.waitForTimeout(500);
   expect(wasm("split_pipeline_code_")).toHaveLength(1);
   expect(wasm("status_view")).toEqual([]);
   expect(wasm("logs_view")).toEqual([]);
+  const before = requests.length;
   await page.getByRole("tab", { name: "Status" }).click();
   await expect(page.getByRole("heading", { name: "Conditions" })).toBeVisible();
   // The browser may report the request finished a moment after its code has run.
   await expect.poll(() => wasm("status_view")).toHaveLength(1);
   expect(wasm("logs_view")).toEqual([]);
+  // The tab's chunks that the page did not have yet, in one bundle.
+  const tab = requests.slice(before);
+  expect(tab, "one download for the tab").toHaveLength(1);
+  expect(tab[0]).toContain("/bundle?chunks=");
 
   await open(page, await sidecar(request));
   await page.waitForTimeout(500);

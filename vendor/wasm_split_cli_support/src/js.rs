@@ -166,14 +166,20 @@ function getSharedImports() {{
             } else {
                 self.fetcher(format_args!("\"./{file_name}.wasm\""))
             };
-            self.write_export_const(
-                &loader_name,
-                &format_args!("wrapAsyncCb(makeLoad({fetch_opts}, [{deps}]))"),
-            )?;
             let prefetches = self.prefetch_map.entry(split.clone()).or_default();
             if !is_empty {
                 prefetches.push(file_name);
             }
+            let load = format!("makeLoad({fetch_opts}, [{deps}])");
+            // On the web, the split's chunks not fetched yet come as one bundle (`withBundle`).
+            let load = match self.input_options.target {
+                crate::OutputTarget::Web(_) => {
+                    let names = prefetches.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
+                    format!("withBundle([{names}], {load})")
+                }
+                crate::OutputTarget::Bundler(_) => load,
+            };
+            self.write_export_const(&loader_name, &format_args!("wrapAsyncCb({load})"))?;
         }
         Ok(())
     }
