@@ -300,9 +300,14 @@ test("the JSON view completes field names and explains them from the sidecar sch
   await open(page, "/pipelines/logging/app-logs/sidecars/new?tab=json&preset=nginx");
   const editor = page.locator(".monaco-host .monaco-editor");
   await expect(editor).toBeVisible({ timeout: 20_000 });
-  // Hovering a field shows its documentation.
-  await page.locator(".monaco-host .view-line span", { hasText: '"image"' }).first().hover();
-  await expect(page.locator(".monaco-hover").filter({ hasText: "Container image reference" })).toBeVisible({ timeout: 10_000 });
+  // Hovering a field shows its documentation, once the schema with the docs has arrived (it is
+  // fetched when the editor first needs it; a hover before that shows none, as a person moving
+  // the mouse again would see).
+  await expect(async () => {
+    await page.mouse.move(0, 0);
+    await page.locator(".monaco-host .view-line span", { hasText: '"image"' }).first().hover();
+    await expect(page.locator(".monaco-hover").filter({ hasText: "Container image reference" })).toBeVisible({ timeout: 2_000 });
+  }).toPass({ timeout: 15_000 });
   // A new line in the object, Ctrl+Space: the fields not set yet.
   await editor.click();
   await page.keyboard.press("ControlOrMeta+End");

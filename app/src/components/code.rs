@@ -11,8 +11,8 @@
 
 /// Links the chunks of the `#[lazy]` function `name`, and of the one `tabs` names for the page's
 /// `?tab=` (a `(tab, function)` pair; the tab `""` stands for any other), as one bundle
-/// (`<link rel="preload">` in the page's head), and the loader that fetches them. Chunks the page links already are left out. Nothing
-/// in the browser, or without a split build.
+/// (`<link rel="preload">` in the page's head), and the loader that fetches them. Chunks the
+/// page links already are left out. Nothing in the browser, or without a split build.
 pub fn preload(name: &'static str, tabs: &[(&str, &'static str)]) {
     #[cfg(feature = "ssr")]
     server::preload(name, tabs);
