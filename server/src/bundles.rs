@@ -191,22 +191,34 @@ pub async fn serve(State(bundles): State<Arc<Bundles>>, Query(q): Query<Chunks>,
         Ok(names) => names,
         Err(e) => return e.into_response(),
     };
-    let body = match bundles.body(&names).await {
-        Ok(body) => body,
-        Err(e) => return e.into_response(),
+    let key = names.join(",");
+    let brotli = accepts_brotli(&headers);
+    // A bundle kept at the best quality is sent without reading its chunks again.
+    let kept = if brotli { bundles.kept().done.get(&key).cloned() } else { None };
+    let packed = match kept {
+        Some(best) => best,
+        None => {
+            let body = match bundles.body(&names).await {
+                Ok(body) => body,
+                Err(e) => return e.into_response(),
+            };
+            if !brotli {
+                return with_headers(Body::from(body).into_response(), bundles.versioned);
+            }
+            bundles.compressed(key, body).await
+        }
     };
-    let mut response = if accepts_brotli(&headers) {
-        let packed = bundles.compressed(names.join(","), body).await;
-        let mut r = Body::from(packed).into_response();
-        r.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
-        r
-    } else {
-        Body::from(body).into_response()
-    };
+    let mut response = Body::from(packed).into_response();
+    response.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
+    with_headers(response, bundles.versioned)
+}
+
+/// The headers of every bundle sent.
+fn with_headers(mut response: Response, versioned: bool) -> Response {
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    if bundles.versioned {
+    if versioned {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
     }
     response
