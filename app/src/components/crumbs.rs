@@ -2,9 +2,15 @@
 
 use leptos::prelude::*;
 
-/// `children` are the crumbs after the pipeline (the last with `aria-current="page"`).
+/// `children` are the crumbs after the pipeline (the last with `aria-current="page"`). Typed, not
+/// erased: an erased view brings every way of rendering it into each page's code.
 #[component]
-pub fn PipelineCrumbs(namespace: String, pipeline: String, children: Children) -> impl IntoView {
+pub fn PipelineCrumbs<C: IntoView + 'static>(
+    namespace: String,
+    pipeline: String,
+    children: TypedChildren<C>,
+) -> impl IntoView {
+    let children = children.into_inner();
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">
             <a href="/pipelines">"Pipelines"</a><span aria-hidden="true">" › "</span>

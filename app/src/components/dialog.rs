@@ -90,8 +90,12 @@ pub fn DeleteDialog(
         }
         _ => {}
     };
-    view! {
-        <Show when=move || target.with(Option::is_some)>
+    // What `<Show>` does, without its erased children (every way of rendering them, in the code
+    // of each page with a dialog).
+    let open = Memo::new(move |_| target.with(Option::is_some));
+    move || {
+        open.get().then(|| {
+            view! {
             <div class="backdrop" on:click=move |_| close()></div>
             <div
                 class="dialog"
@@ -140,6 +144,7 @@ pub fn DeleteDialog(
                     </button>
                 </div>
             </div>
-        </Show>
+            }
+        })
     }
 }

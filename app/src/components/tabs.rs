@@ -82,9 +82,14 @@ pub fn TabList(
     }
 }
 
-/// The panel of the selected tab.
+/// The panel of the selected tab (its content typed, not erased, as in `PipelineCrumbs`).
 #[component]
-pub fn TabPanel(#[prop(into)] selected: Signal<&'static str>, id: &'static str, children: Children) -> impl IntoView {
+pub fn TabPanel<C: IntoView + 'static>(
+    #[prop(into)] selected: Signal<&'static str>,
+    id: &'static str,
+    children: TypedChildren<C>,
+) -> impl IntoView {
+    let children = children.into_inner();
     view! {
         <div
             role="tabpanel"

@@ -4,6 +4,7 @@
 
 use super::draft::{self, lines, list, number, string, text};
 use super::Draft;
+use leptos::either::{EitherOf4, EitherOf5};
 use leptos::prelude::*;
 use serde_json::{json, Value};
 use sidecar_api::ConfigMapView;
@@ -325,19 +326,17 @@ fn EnvRow(draft: Draft, i: usize, cms: StoredValue<Vec<ConfigMapView>>) -> impl 
     let body = {
         let base = base.clone();
         move || match source.get() {
-            "configMap" => view! {
+            "configMap" => EitherOf4::A(view! {
                 <ConfigMapKey draft path=format!("{base}.valueFrom.configMapKeyRef") cms/>
-            }
-            .into_any(),
-            "secret" => view! {
+            }),
+            "secret" => EitherOf4::B(view! {
                 <Input draft label="Secret" path=format!("{base}.valueFrom.secretKeyRef.name")/>
                 <Input draft label="Key" path=format!("{base}.valueFrom.secretKeyRef.key")/>
-            }
-            .into_any(),
-            "other" => {
-                view! { <p class="hint">"Set in JSON (for example a field of the pod); kept as it is."</p> }.into_any()
-            }
-            _ => view! { <Input draft label="Value" path=format!("{base}.value")/> }.into_any(),
+            }),
+            "other" => EitherOf4::C(
+                view! { <p class="hint">"Set in JSON (for example a field of the pod); kept as it is."</p> },
+            ),
+            _ => EitherOf4::D(view! { <Input draft label="Value" path=format!("{base}.value")/> }),
         }
     };
     view! {
@@ -767,18 +766,23 @@ fn Probe(draft: Draft, key: &'static str, title: &'static str, what: &'static st
         });
     };
     let id = format!("f-{key}-type");
-    let handler = move || {
-        match kind() {
-        "http" => view! {
+    // Either, not `AnyView`: an erased view keeps every way of rendering it (asynchronous
+    // hydration included), which the form never uses.
+    let handler = move || match kind() {
+        "http" => EitherOf5::A(view! {
             <Input draft label="Port" path=format!("{key}.httpGet.port") kind=Kind::Port hint="A port number or the name of one of the ports above."/>
             <Input draft label="Path" path=format!("{key}.httpGet.path") placeholder="/healthz"/>
-        }
-        .into_any(),
-        "tcp" => view! { <Input draft label="Port" path=format!("{key}.tcpSocket.port") kind=Kind::Port hint="A port number or the name of one of the ports above."/> }.into_any(),
-        "exec" => view! { <Lines draft label="Command" path=format!("{key}.exec.command") hint="One entry per line; exit code 0 means healthy."/> }.into_any(),
-        "grpc" => view! { <Input draft label="Port" path=format!("{key}.grpc.port") kind=Kind::Number hint="The port number of the gRPC health service."/> }.into_any(),
-        _ => ().into_any(),
-    }
+        }),
+        "tcp" => EitherOf5::B(
+            view! { <Input draft label="Port" path=format!("{key}.tcpSocket.port") kind=Kind::Port hint="A port number or the name of one of the ports above."/> },
+        ),
+        "exec" => EitherOf5::C(
+            view! { <Lines draft label="Command" path=format!("{key}.exec.command") hint="One entry per line; exit code 0 means healthy."/> },
+        ),
+        "grpc" => EitherOf5::D(
+            view! { <Input draft label="Port" path=format!("{key}.grpc.port") kind=Kind::Number hint="The port number of the gRPC health service."/> },
+        ),
+        _ => EitherOf5::E(()),
     };
     let timings = move || {
         (kind() != "none").then(|| {

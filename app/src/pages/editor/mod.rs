@@ -28,7 +28,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sidecar_api::{ConfigMapView, SidecarState, SidecarView};
+use sidecar_api::{ConfigMapView, SidecarView};
 
 const TABS: [Tab; 2] = [Tab { key: "form", label: "Form" }, Tab { key: "json", label: "JSON" }];
 
@@ -106,6 +106,14 @@ pub fn SidecarEditor(namespace: String, name: String, id: Option<String>) -> imp
     }
 }
 
+/// What the editor reads of a sidecar's live state: the sidecar as stored. The stream's replicas,
+/// events and diagnosis are for the sidecar's page; skipping them keeps their decoders out of the
+/// editor's code.
+#[derive(Deserialize)]
+struct Stored {
+    sidecar: SidecarView,
+}
+
 #[component]
 fn Editor(start: EditorSeed) -> impl IntoView {
     let ns = start.pipeline.namespace.clone();
@@ -173,7 +181,7 @@ fn Editor(start: EditorSeed) -> impl IntoView {
         Some(id) => {
             let id = id.clone();
             let url = format!("/api/v1/sidecars/{id}/watch");
-            Some(follow::<SidecarState>(
+            Some(follow::<Stored>(
                 move || url.clone(),
                 move |s| current.set(Some(s.sidecar)),
                 move |_| current.set(None),

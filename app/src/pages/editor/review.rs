@@ -6,7 +6,7 @@ use super::draft::{changed_fields, diff, pretty, stored_form, Line};
 use super::{failure, Base, Draft};
 use crate::api::save_sidecar;
 use crate::error::ConsoleError;
-use leptos::either::{Either, EitherOf4};
+use leptos::either::{Either, EitherOf3, EitherOf4};
 use leptos::prelude::*;
 use serde_json::Value;
 use sidecar_api::SidecarView;
@@ -220,12 +220,12 @@ pub fn Diff(old: String, new: String, label: String) -> impl IntoView {
     let rows = lines
         .into_iter()
         .map(|l| match l {
-            Line::Same(s) => view! { <span class="same">{format!("  {s}\n")}</span> }.into_any(),
+            Line::Same(s) => EitherOf3::A(view! { <span class="same">{format!("  {s}\n")}</span> }),
             Line::Removed(s) => {
-                view! { <del><span class="sr-only">"removed: "</span>{format!("− {s}\n")}</del> }.into_any()
+                EitherOf3::B(view! { <del><span class="sr-only">"removed: "</span>{format!("− {s}\n")}</del> })
             }
             Line::Added(s) => {
-                view! { <ins><span class="sr-only">"added: "</span>{format!("+ {s}\n")}</ins> }.into_any()
+                EitherOf3::C(view! { <ins><span class="sr-only">"added: "</span>{format!("+ {s}\n")}</ins> })
             }
         })
         .collect_view();
