@@ -12,15 +12,21 @@ use sidecar_api::{Deleted, PipelinePage, PipelineState, SidecarState};
 
 /// The console and the caller of the request being served.
 #[cfg(feature = "ssr")]
-fn console() -> Result<(sidecar_service::Console, sidecar_service::Caller), ConsoleError> {
-    let console = use_context::<sidecar_service::Console>()
+fn console() -> Result<(Shared, sidecar_service::Caller), ConsoleError> {
+    let console = use_context::<Shared>()
         .ok_or_else(|| ConsoleError::Transport("the console's service is not available".into()))?;
-    // The authentication layer put the request's identity (if any) in its extensions.
+    // The authentication layer put the request's identity (if any) in its extensions (read in
+    // place: the request's parts are not cloned for it).
     let identity =
-        use_context::<http::request::Parts>().and_then(|p| p.extensions.get::<sidecar_service::Identity>().cloned());
+        with_context::<http::request::Parts, _>(|p| p.extensions.get::<sidecar_service::Identity>().cloned()).flatten();
     let caller = console.caller(identity.as_ref())?;
     Ok((console, caller))
 }
+
+/// The console the server provides to its pages, shared (one count more per request, not a copy
+/// of its clients and caches).
+#[cfg(feature = "ssr")]
+pub type Shared = std::sync::Arc<sidecar_service::Console>;
 
 /// `result`, with the status of its error on the response when the browser called the function
 /// itself: a missing sidecar answers 404 and a refused write 403 or 409, as the REST API's would,
@@ -36,7 +42,7 @@ fn answer<T>(result: Result<T, ConsoleError>) -> Result<T, ConsoleError> {
         }
         ConsoleError::Transport(_) => return result,
     };
-    let own_call = use_context::<http::request::Parts>().is_some_and(|p| p.uri.path().starts_with("/api/"));
+    let own_call = with_context::<http::request::Parts, _>(|p| p.uri.path().starts_with("/api/")).unwrap_or(false);
     if let (true, Some(r)) = (own_call, use_context::<leptos_axum::ResponseOptions>()) {
         r.set_status(status);
     }
@@ -158,15 +164,18 @@ pub struct Frame {
 #[server(endpoint = "frame_facts", output = JsonAnswer)]
 pub async fn frame_facts() -> Result<Frame, ConsoleError> {
     let facts = || {
-        let console = use_context::<sidecar_service::Console>()
+        let cluster = with_context::<Shared, _>(|c| c.cluster.clone())
             .ok_or_else(|| ConsoleError::Transport("the console's service is not available".into()))?;
-        let parts = use_context::<http::request::Parts>();
+        let (signed_in, user) = with_context::<http::request::Parts, _>(|p| {
+            let user = p.extensions.get::<sidecar_service::access::UserName>().map(|u| u.0.clone());
+            (p.extensions.get::<sidecar_service::Identity>().is_some(), user)
+        })
+        .unwrap_or_default();
         // Which cluster is nobody's business before signing in.
-        if parts.as_ref().and_then(|p| p.extensions.get::<sidecar_service::Identity>()).is_none() {
+        if !signed_in {
             return Err(sidecar_service::ServiceError::Unauthenticated.into());
         }
-        let user = parts.and_then(|p| p.extensions.get::<sidecar_service::access::UserName>().map(|u| u.0.clone()));
-        Ok(Frame { cluster: console.cluster.clone(), user })
+        Ok(Frame { cluster, user })
     };
     answer(facts())
 }

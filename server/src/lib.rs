@@ -145,12 +145,14 @@ pub fn router_with_auth(options: LeptosOptions, api: api::ApiState, auth: auth::
     let routes = page_routes();
     let shell_options = options.clone();
     // The pages' server functions reach the same console as the REST handlers.
-    let console = api.clone();
+    let console: app::api::Shared = std::sync::Arc::new(api.clone());
     let context = move || {
         leptos::prelude::provide_context(console.clone());
         // A page that may be served again is rendered with the placeholder for its nonce.
-        let nonce = leptos::prelude::use_context::<axum::http::request::Parts>()
-            .and_then(|p| p.extensions.get::<memo::RenderNonce>().cloned());
+        let nonce = leptos::prelude::with_context::<axum::http::request::Parts, _>(|p| {
+            p.extensions.get::<memo::RenderNonce>().cloned()
+        })
+        .flatten();
         if let Some(memo::RenderNonce(n)) = nonce {
             leptos::prelude::provide_context(leptos::nonce::Nonce::from_value(n));
         }
