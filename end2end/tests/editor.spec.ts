@@ -207,7 +207,10 @@ test("two people edit one sidecar: the second gets the conflict view and applies
   await expect(a).toHaveURL(/applied=1/);
 
   // B's open editor says so as soon as the watch sees it.
-  await expect(b.getByRole("alert").filter({ hasText: "was changed by someone else" })).toBeVisible({ timeout: 10_000 });
+  const meanwhile = b.getByRole("alert").filter({ hasText: "was changed by someone else" });
+  await expect(meanwhile).toBeVisible({ timeout: 10_000 });
+  // It names what they changed, and only that.
+  await expect(meanwhile).toContainText("since you started editing (image).");
   await b.getByLabel("Arguments").fill("--verbose");
   await b.getByRole("button", { name: "Review changes" }).click();
   const conflict = b.getByRole("alert").filter({ hasText: "Someone else changed this sidecar" });

@@ -197,9 +197,11 @@ fn Editor(start: EditorSeed) -> impl IntoView {
         let b = base.get();
         match current.get() {
             None => Some(Err(())),
+            // Both specs as the server stores them (its writes store them defaulted): the fields
+            // whose stored value changed. Defaulting them again here would bring the spec's
+            // encoder into the editor's code; the review, which defaults the draft, has it.
             Some(c) if Some(&c.etag) != b.etag.as_ref() => {
-                let was = b.spec.as_ref().map(draft::stored_form).unwrap_or(Value::Null);
-                Some(Ok(draft::changed_fields(&was, &draft::stored_form(&c.spec))))
+                Some(Ok(draft::changed_fields(b.spec.as_ref().unwrap_or(&Value::Null), &c.spec)))
             }
             Some(_) => None,
         }
