@@ -28,6 +28,16 @@ async fn post_json(base: &str, body: impl Into<reqwest::Body>) -> (StatusCode, V
     (status, resp.json().await.expect("json body"))
 }
 
+/// A site whose build is in the folder `pkg/0123abcd` (named in `pkg/build.txt`): the site,
+/// and the build's folder.
+fn site_with_build() -> (tempfile::TempDir, std::path::PathBuf) {
+    let site = tempfile::tempdir().expect("temporary site");
+    let build = site.path().join("pkg/0123abcd");
+    std::fs::create_dir_all(&build).unwrap();
+    std::fs::write(site.path().join("pkg/build.txt"), "0123abcd\n").unwrap();
+    (site, build)
+}
+
 fn example(name: &str) -> String {
     std::fs::read_to_string(format!("{}/../examples/{name}", env!("CARGO_MANIFEST_DIR"))).expect("example")
 }
@@ -145,10 +155,7 @@ async fn the_console_opens_on_its_pipelines_and_the_playground_has_its_own_page(
 
 #[tokio::test]
 async fn a_build_is_served_from_a_folder_of_its_own_that_browsers_may_keep() {
-    let site = tempfile::tempdir().expect("temporary site");
-    let build = site.path().join("pkg/0123abcd");
-    std::fs::create_dir_all(&build).unwrap();
-    std::fs::write(site.path().join("pkg/build.txt"), "0123abcd\n").unwrap();
+    let (site, build) = site_with_build();
     std::fs::write(build.join("sidecar-console.js"), "export default 1;").unwrap();
     std::fs::write(build.join("chunk_1.wasm"), b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(site.path().join("pkg/sidecar-console.css"), "body {}").unwrap();
@@ -192,11 +199,8 @@ async fn responses_are_compressed_when_the_client_accepts_it() {
 
 #[tokio::test]
 async fn the_builds_own_brotli_copies_are_sent_to_clients_that_accept_brotli() {
-    let site = tempfile::tempdir().expect("temporary site");
-    let build = site.path().join("pkg/0123abcd");
-    std::fs::create_dir_all(&build).unwrap();
+    let (site, build) = site_with_build();
     std::fs::create_dir_all(site.path().join("monaco/1.0.0")).unwrap();
-    std::fs::write(site.path().join("pkg/build.txt"), "0123abcd\n").unwrap();
     let raw = vec![7u8; 4096];
     // Not real brotli: what matters is that the file is sent as it is, not compressed again.
     let copy = b"the build's brotli copy".to_vec();
@@ -230,10 +234,7 @@ async fn the_builds_own_brotli_copies_are_sent_to_clients_that_accept_brotli() {
 
 #[tokio::test]
 async fn a_pages_chunks_come_as_one_download_compressed_together() {
-    let site = tempfile::tempdir().expect("temporary site");
-    let build = site.path().join("pkg/0123abcd");
-    std::fs::create_dir_all(&build).unwrap();
-    std::fs::write(site.path().join("pkg/build.txt"), "0123abcd\n").unwrap();
+    let (site, build) = site_with_build();
     let one: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
     let two = b"\0asm\x01\0\0\0".to_vec();
     std::fs::write(build.join("chunk_1.wasm"), &one).unwrap();
