@@ -152,7 +152,7 @@ pub async fn delete_sidecar(id: String, etag: Option<String>) -> Result<Deleted,
 }
 
 /// What the page frame shows: the cluster, and who is signed in.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Frame {
     /// Which cluster the console manages.
     pub cluster: String,
@@ -160,12 +160,15 @@ pub struct Frame {
     pub user: Option<String>,
 }
 
-/// The page frame's facts.
-#[server(endpoint = "frame_facts", output = JsonAnswer)]
-pub async fn frame_facts() -> Result<Frame, ConsoleError> {
-    let facts = || {
-        let cluster = with_context::<Shared, _>(|c| c.cluster.clone())
-            .ok_or_else(|| ConsoleError::Transport("the console's service is not available".into()))?;
+/// The page frame's facts, at once and without a call: the server reads them from the request,
+/// the browser from the frame the server rendered (they do not change while a page is open).
+/// A resource for them cost every page about a fifth of its rendering on the server (its task,
+/// its suspense and its data in the page), for two words.
+pub fn frame_facts() -> Frame {
+    #[cfg(feature = "ssr")]
+    {
+        let unknown = || Frame { cluster: "no cluster".to_owned(), user: None };
+        let Some(cluster) = with_context::<Shared, _>(|c| c.cluster.clone()) else { return unknown() };
         let (signed_in, user) = with_context::<http::request::Parts, _>(|p| {
             let user = p.extensions.get::<sidecar_service::access::UserName>().map(|u| u.0.clone());
             (p.extensions.get::<sidecar_service::Identity>().is_some(), user)
@@ -173,11 +176,18 @@ pub async fn frame_facts() -> Result<Frame, ConsoleError> {
         .unwrap_or_default();
         // Which cluster is nobody's business before signing in.
         if !signed_in {
-            return Err(sidecar_service::ServiceError::Unauthenticated.into());
+            return unknown();
         }
-        Ok(Frame { cluster, user })
-    };
-    answer(facts())
+        Frame { cluster, user }
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        let doc = document();
+        let text = |selector: &str| doc.query_selector(selector).ok().flatten().and_then(|e| e.text_content());
+        Frame { cluster: text(".topbar .cluster").unwrap_or_default(), user: text(".topbar .user") }
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    Frame::default()
 }
 
 /// What the sidecar editor starts from: the pipeline, the sidecar being edited (none when one is

@@ -67,7 +67,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     components::code::provide_preloads();
-    let frame = ArcOnceResource::new(api::frame_facts());
+    let api::Frame { cluster, user } = api::frame_facts();
     // The frame waits for no code while it is hydrated, only the routes do: hydrated
     // synchronously, it needs no async state machine of its own (see `Synchronous`).
     let meta = Synchronous(view! {
@@ -85,27 +85,14 @@ pub fn App() -> impl IntoView {
                         <A href="/pipelines">"Pipelines"</A>
                         <A href="/validate">"Check a spec"</A>
                     </nav>
-                    <Suspense fallback=|| view! { <span class="cluster">"…"</span> }>
-                        // Awaited, not read with `get()`: that reads with `try_read` and panics
-                        // ("already been disposed") when it meets the resolving task's write, which
-                        // under load happened about once in 16,000 renders.
-                        {move || { let frame = frame.clone(); Suspend::new(async move {
-                            let (cluster, user) = match frame.await {
-                                Ok(f) => (f.cluster, f.user),
-                                Err(_) => ("no cluster".to_owned(), None),
-                            };
-                            view! {
-                                <span class="cluster" title="The Kubernetes cluster this console manages">{cluster}</span>
-                                {user.map(|user| view! {
-                                    <span class="user" title="Signed in as this Kubernetes user">{user}</span>
-                                    // A plain form: signing out works before the page is interactive.
-                                    <form class="sign-out" method="post" action="/logout">
-                                        <button type="submit" class="quiet">"Sign out"</button>
-                                    </form>
-                                })}
-                            }
-                        })}}
-                    </Suspense>
+                    <span class="cluster" title="The Kubernetes cluster this console manages">{cluster}</span>
+                    {user.map(|user| view! {
+                        <span class="user" title="Signed in as this Kubernetes user">{user}</span>
+                        // A plain form: signing out works before the page is interactive.
+                        <form class="sign-out" method="post" action="/logout">
+                            <button type="submit" class="quiet">"Sign out"</button>
+                        </form>
+                    })}
                     <ThemeToggle/>
                 </header>
             })}
