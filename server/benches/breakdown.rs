@@ -55,7 +55,7 @@ fn main() {
         tokio::time::sleep(Duration::from_secs(3)).await;
         // `?n=…` of its own for every request when `distinct` (none is served again).
         let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let get_with = |uri: &'static str, distinct: bool| {
+        let get_as = |uri: &'static str, distinct: bool, found: bool| {
             let (app, counter) = (app.clone(), counter.clone());
             move || {
                 let app = app.clone();
@@ -68,7 +68,7 @@ fn main() {
                     tokio::spawn(async move {
                         let req = axum::http::Request::get(uri).body(axum::body::Body::empty()).expect("req");
                         let resp = app.oneshot(req).await.expect("resp");
-                        assert!(resp.status().is_success());
+                        assert_eq!(resp.status().is_success(), found, "{}", resp.status());
                         let _ = axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("body");
                     })
                     .await
@@ -76,6 +76,7 @@ fn main() {
                 }
             }
         };
+        let get_with = |uri: &'static str, distinct: bool| get_as(uri, distinct, true);
         let get = |uri: &'static str| get_with(uri, false);
         // `ROUNDS=20` renders the page 20 × 3,200 times first (a soak: any panic fails the run).
         let rounds: u32 = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(0);
@@ -86,6 +87,8 @@ fn main() {
         time("page /pipelines/logging/web-access (rendered)", get_with("/pipelines/logging/web-access", true)).await;
         time("GET /api/v1/…/sidecars", get("/api/v1/pipelines/logging/web-access/sidecars")).await;
         time("page /validate (no data)", get("/validate")).await;
+        // The page frame and a sentence: what every page costs before its own content.
+        time("page /nowhere (the frame and a 404)", get_as("/nowhere", false, false)).await;
         time("page /pipelines", get("/pipelines")).await;
         time("GET /healthz", get("/healthz")).await;
         let caller = console.caller(Some(&sidecar_service::Identity::Console)).expect("caller");

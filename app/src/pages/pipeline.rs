@@ -129,19 +129,21 @@ fn Pipeline(initial: PipelineState) -> impl IntoView {
         remove.dispatch(t);
     });
 
+    // `with`, not `get`: a read clones nothing (on the server each closure runs twice per page).
     let header = move || {
-        let s = state.get();
-        let p = s.pipeline;
-        view! {
-            <div class="title-row">
-                <h1 class="mono">{p.name.clone()}</h1>
-                <p class="facts">
-                    {p.kind.clone()} " · " {format!("{}/{} ready", p.ready_replicas, p.replicas)} " · "
-                    {p.phase.clone().unwrap_or_else(|| "no phase yet".into())} " · "
-                    <HealthBadge health=p.health/>
-                </p>
-            </div>
-        }
+        state.with(|s| {
+            let p = &s.pipeline;
+            view! {
+                <div class="title-row">
+                    <h1 class="mono">{p.name.clone()}</h1>
+                    <p class="facts">
+                        {p.kind.clone()} " · " {format!("{}/{} ready", p.ready_replicas, p.replicas)} " · "
+                        {p.phase.clone().unwrap_or_else(|| "no phase yet".into())} " · "
+                        <HealthBadge health=p.health/>
+                    </p>
+                </div>
+            }
+        })
     };
     let panel = {
         let (ns, name) = (ns.clone(), name.clone());
@@ -204,99 +206,100 @@ fn SidecarsTab(
     let rows = {
         let (namespace, name) = (namespace.clone(), name.clone());
         move || {
-            let s = state.get();
-            let replicas = s.pipeline.replicas.max(0) as usize;
-            let change = s.rights.change.clone();
-            if s.sidecars.is_empty() {
-                return Either::Left(view! {
-                    <div class="empty-state">
-                        <p><strong>"This pipeline has no sidecars yet."</strong></p>
-                        <p hidden=!change.allowed>
-                            "Add the first one with " <a href=format!("/pipelines/{namespace}/{name}/sidecars/new")>"Add sidecar"</a>
-                            ", or from the command line: "
-                            <code>{format!("sidecarctl create sidecar --pipeline {namespace}/{name} --spec my-sidecar.json")}</code>
-                        </p>
-                    </div>
-                });
-            }
-            let body = s
-                .sidecars
-                .iter()
-                .map(|sc| {
-                    let page = format!("/pipelines/{namespace}/{name}/sidecars/{}", sc.id);
-                    let trouble = format!("{page}?tab=troubleshoot");
-                    let failing = sidecar_api::state_tone(&sc.status) == Tone::Bad;
-                    let ports = sc.ports();
-                    let t = DeleteTarget {
-                        id: sc.id.clone(),
-                        name: sc.name.clone(),
-                        pipeline: format!("{namespace}/{name}"),
-                        replicas: replicas.max(sc.status.replicas),
-                        etag: sc.etag.clone(),
-                    };
-                    let status = sc.status.clone();
-                    view! {
-                        <tr data-sidecar=sc.name.clone()>
-                            <td class="mono" data-label="Name"><a href=page.clone()>{sc.name.clone()}</a></td>
-                            <td class="mono image" data-label="Image" title=sc.image.clone()>{sc.image.clone()}</td>
-                            <td class="mono" data-label="Ports">{if ports.is_empty() { "—".to_owned() } else { ports.join(", ") }}</td>
-                            <td class="inline" data-label="Ready">
-                                {format!("{}/{}", sc.status.ready, sc.status.replicas)} " " <ReplicaDots replicas=dots(sc)/>
-                            </td>
-                            <td data-label="Status">
-                                {if !sc.problems.is_empty() {
-                                    // Not rolled out until fixed: that, not a rollout, is its state.
-                                    EitherOf3::A(view! {
-                                        <a href=page.clone() class="status-link" title=sc.problems.join("; ")><Badge tone=Tone::Bad words="Invalid spec"/></a>
-                                        <span class="invalid">{sc.problems[0].clone()}</span>
-                                    })
-                                } else if failing {
-                                    EitherOf3::B(view! { <a href=trouble class="status-link"><SidecarBadge summary=status/></a> })
-                                } else {
-                                    EitherOf3::C(view! { <SidecarBadge summary=status/> })
-                                }}
-                            </td>
-                            <td data-label="Age"><Age at=sc.created_at.clone()/></td>
-                            <td class="actions inline" data-label="Actions">
-                                {if change.allowed {
-                                    Either::Left(view! {
-                                        <a href=format!("{page}?tab=form") class="button secondary small" aria-label=format!("Edit {}", sc.name)>"Edit"</a>
-                                        <button
-                                            type="button"
-                                            class="button danger small"
-                                            aria-label=format!("Delete {}", sc.name)
-                                            on:click=move |_| target.set(Some(t.clone()))
-                                        >
-                                            "Delete"
-                                        </button>
-                                    })
-                                } else {
-                                    Either::Right(view! {
-                                        <Forbidden right=change.clone() label=format!("Edit {}", sc.name) text="Edit" class="secondary small"/>
-                                        <Forbidden right=change.clone() label=format!("Delete {}", sc.name) text="Delete" class="danger small"/>
-                                    })
-                                }}
-                            </td>
-                        </tr>
-                    }
+            state.with(|s| {
+                let replicas = s.pipeline.replicas.max(0) as usize;
+                let change = s.rights.change.clone();
+                if s.sidecars.is_empty() {
+                    return Either::Left(view! {
+                        <div class="empty-state">
+                            <p><strong>"This pipeline has no sidecars yet."</strong></p>
+                            <p hidden=!change.allowed>
+                                "Add the first one with " <a href=format!("/pipelines/{namespace}/{name}/sidecars/new")>"Add sidecar"</a>
+                                ", or from the command line: "
+                                <code>{format!("sidecarctl create sidecar --pipeline {namespace}/{name} --spec my-sidecar.json")}</code>
+                            </p>
+                        </div>
+                    });
+                }
+                let body = s
+                    .sidecars
+                    .iter()
+                    .map(|sc| {
+                        let page = format!("/pipelines/{namespace}/{name}/sidecars/{}", sc.id);
+                        let trouble = format!("{page}?tab=troubleshoot");
+                        let failing = sidecar_api::state_tone(&sc.status) == Tone::Bad;
+                        let ports = sc.ports();
+                        let t = DeleteTarget {
+                            id: sc.id.clone(),
+                            name: sc.name.clone(),
+                            pipeline: format!("{namespace}/{name}"),
+                            replicas: replicas.max(sc.status.replicas),
+                            etag: sc.etag.clone(),
+                        };
+                        let status = sc.status.clone();
+                        view! {
+                            <tr data-sidecar=sc.name.clone()>
+                                <td class="mono" data-label="Name"><a href=page.clone()>{sc.name.clone()}</a></td>
+                                <td class="mono image" data-label="Image" title=sc.image.clone()>{sc.image.clone()}</td>
+                                <td class="mono" data-label="Ports">{if ports.is_empty() { "—".to_owned() } else { ports.join(", ") }}</td>
+                                <td class="inline" data-label="Ready">
+                                    {format!("{}/{}", sc.status.ready, sc.status.replicas)} " " <ReplicaDots replicas=dots(sc)/>
+                                </td>
+                                <td data-label="Status">
+                                    {if !sc.problems.is_empty() {
+                                        // Not rolled out until fixed: that, not a rollout, is its state.
+                                        EitherOf3::A(view! {
+                                            <a href=page.clone() class="status-link" title=sc.problems.join("; ")><Badge tone=Tone::Bad words="Invalid spec"/></a>
+                                            <span class="invalid">{sc.problems[0].clone()}</span>
+                                        })
+                                    } else if failing {
+                                        EitherOf3::B(view! { <a href=trouble class="status-link"><SidecarBadge summary=status/></a> })
+                                    } else {
+                                        EitherOf3::C(view! { <SidecarBadge summary=status/> })
+                                    }}
+                                </td>
+                                <td data-label="Age"><Age at=sc.created_at.clone()/></td>
+                                <td class="actions inline" data-label="Actions">
+                                    {if change.allowed {
+                                        Either::Left(view! {
+                                            <a href=format!("{page}?tab=form") class="button secondary small" aria-label=format!("Edit {}", sc.name)>"Edit"</a>
+                                            <button
+                                                type="button"
+                                                class="button danger small"
+                                                aria-label=format!("Delete {}", sc.name)
+                                                on:click=move |_| target.set(Some(t.clone()))
+                                            >
+                                                "Delete"
+                                            </button>
+                                        })
+                                    } else {
+                                        Either::Right(view! {
+                                            <Forbidden right=change.clone() label=format!("Edit {}", sc.name) text="Edit" class="secondary small"/>
+                                            <Forbidden right=change.clone() label=format!("Delete {}", sc.name) text="Delete" class="danger small"/>
+                                        })
+                                    }}
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view();
+                Either::Right(view! {
+                    <table class="list sidecars">
+                        <caption class="sr-only">{format!("Sidecars of pipeline {namespace}/{name}")}</caption>
+                        <thead>
+                            <tr>
+                                <th scope="col">"Name"</th>
+                                <th scope="col">"Image"</th>
+                                <th scope="col">"Ports"</th>
+                                <th scope="col">"Ready"</th>
+                                <th scope="col">"Status"</th>
+                                <th scope="col">"Age"</th>
+                                <th scope="col"><span class="sr-only">"Actions"</span></th>
+                            </tr>
+                        </thead>
+                        <tbody>{body}</tbody>
+                    </table>
                 })
-                .collect_view();
-            Either::Right(view! {
-                <table class="list sidecars">
-                    <caption class="sr-only">{format!("Sidecars of pipeline {namespace}/{name}")}</caption>
-                    <thead>
-                        <tr>
-                            <th scope="col">"Name"</th>
-                            <th scope="col">"Image"</th>
-                            <th scope="col">"Ports"</th>
-                            <th scope="col">"Ready"</th>
-                            <th scope="col">"Status"</th>
-                            <th scope="col">"Age"</th>
-                            <th scope="col"><span class="sr-only">"Actions"</span></th>
-                        </tr>
-                    </thead>
-                    <tbody>{body}</tbody>
-                </table>
             })
         }
     };
