@@ -78,7 +78,9 @@ pub fn App() -> impl IntoView {
         {meta}
         <Router>
             {Synchronous(view! {
-                <a class="skip" href="#main">"Skip to content"</a>
+                // `target="_self"` leaves the link to the browser: the router would only scroll to
+                // `#main`, while the browser's own jump also moves the keyboard focus there.
+                <a class="skip" href="#main" target="_self">"Skip to content"</a>
                 <header class="topbar">
                     <A href="/pipelines" attr:class="brand">"Sidecar Console"</A>
                     <nav aria-label="Main">

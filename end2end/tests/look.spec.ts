@@ -74,4 +74,9 @@ test("a skip link leads past the navigation", async ({ page }) => {
   await open(page, "/pipelines");
   await page.keyboard.press("Tab");
   await expect(page.getByRole("link", { name: "Skip to content" })).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(page.locator("main")).toBeFocused();
+  // The next stop is the page's first control, not the navigation again.
+  await page.keyboard.press("Tab");
+  await expect(page.getByRole("combobox", { name: "Namespace" })).toBeFocused();
 });
